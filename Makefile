@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Each sets itself up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PERIOD ?= 2023-12
+
+.PHONY: demo test setup fonts bench smoke clean
+
+setup: $(STAMP) fonts
+
+# Pinned dependencies from requirements.lock, then the project itself (editable, no deps).
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+# Free CJK fonts for the bulletin (Debian fonts-noto-cjk); see scripts/ensure-fonts.sh.
+fonts:
+	@scripts/ensure-fonts.sh
+
+demo: setup
+	$(PY) scripts/demo.py --period $(PERIOD)
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf output var .airflow inbox
