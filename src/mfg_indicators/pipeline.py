@@ -1,0 +1,140 @@
+"""One month end to end, without the scheduler: extract → validate → load → compute → render →
+deliver. The CLI ``run`` calls :func:`run_month`; the DAG tasks call the same stage functions
+(ingest.ingest_delivery, compute.compute_indicators, render.render_bulletin, deliver.*).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import PlanConfig, load_config
+from .progress import StageLog
+from .warehouse import connect
+
+EXIT_OK = 0
+EXIT_REJECTED = 2  # outputs written from the accepted data, but some delivery was rejected
+
+
+@dataclass
+class RunResult:
+    period: str
+    out_dir: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    document: dict[str, Any] = field(default_factory=dict)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    stages: StageLog = field(default_factory=StageLog)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REJECTED if self.rejected else EXIT_OK
+
+    def summary(self) -> str:
+        return format_summary(self.document, self.outputs, self.rejected)
+
+
+def format_summary(document: dict[str, Any], outputs: dict[str, Path],
+                   rejected: list[dict[str, Any]]) -> str:
+    """Where the outputs are and a short status table (printed by the CLI and `make demo`)."""
+    lines = [f"period {document.get('period', '?')}: outputs"]
+    for name, path in sorted(outputs.items()):
+        lines.append(f"  {name:<10} {path}")
+    counts: dict[str, int] = {}
+    for ind in document.get("indicators", []):
+        counts[ind["status"]] = counts.get(ind["status"], 0) + 1
+    if counts:
+        order = ["done", "green", "yellow", "red", "no_data"]
+        lines.append("status   " + "  ".join(f"{s}={counts.get(s, 0)}" for s in order))
+        lines.append(f"{'code':<6} {'status':<8} {'value':>12} {'target':>8}  name")
+        for ind in document["indicators"]:
+            value = "—" if ind.get("value") is None else f"{ind['value']:.2f}"
+            lines.append(f"{ind['code']:<6} {ind['status']:<8} {value:>12} {ind['target']:>8}  {ind['name']}")
+    if rejected:
+        lines.append(f"REJECTED deliveries: {len(rejected)} (see the quarantine reports)")
+        for r in rejected[:10]:
+            lines.append(f"  {r.get('file')} sheet={r.get('sheet')} row={r.get('row')} "
+                         f"column={r.get('column')}: {r.get('reason')}")
+    return "\n".join(lines)
+
+
+def live_warnings(engine, period: str) -> list[dict[str, Any]]:
+    """Validation warnings of the deliveries whose rows are still in core (a corrected month's old
+    delivery no longer counts), for periods of year Y up to month N (or undated), in a stable order."""
+    from sqlalchemy import text
+
+    from .feeds import TABLES
+    from .paths import SQL_DIR
+
+    live = " UNION ".join(f"SELECT DISTINCT delivery_id FROM {t.core}" for t in TABLES.values())
+    sql = (SQL_DIR / "annex" / "live_warnings.sql").read_text(encoding="utf-8").replace(
+        "{live_deliveries}", live)
+    year = period[:4]
+    with engine.connect() as conn:
+        rows = conn.execute(text(sql), {"year_start": f"{year}-01", "period": period}).mappings().all()
+    out = []
+    for r in rows:
+        item = {"source": r["source"], "uscc": r["uscc"], "message": r["message"],
+                "table": r["table_name"], "rule": r["rule"]}
+        if r["period"] is not None:
+            item["period"] = r["period"]
+        out.append(item)
+    return out
+
+
+def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: Path,
+              config_path: Path | None = None, archive_dir: Path | None = None,
+              quarantine_dir: Path | None = None, smtp_conn_id: str | None = None,
+              quiet: bool = False) -> RunResult:
+    from .compute import compute_indicators, indicators_document, write_indicators_json
+    from .deliver import archive_bulletin, send_bulletin
+    from .ingest import ingest_inbox
+    from .render import render_bulletin
+
+    config: PlanConfig = load_config(config_path)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    archive_dir = Path(archive_dir) if archive_dir else out_dir.parent / "archive"
+    quarantine_dir = Path(quarantine_dir) if quarantine_dir else out_dir.parent / "quarantine"
+    result = RunResult(period=period, out_dir=out_dir, stages=StageLog(quiet=quiet))
+    log = result.stages
+
+    with log.stage("migrate warehouse"):
+        engine = connect(warehouse_url)
+    try:
+        with log.stage("extract · validate · load") as st:
+            report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
+                                  quarantine_dir=quarantine_dir)
+            st.rows = report.rows_loaded
+            st.detail = (f"{len(report.accepted)} accepted, {len(report.duplicates)} duplicate, "
+                         f"{len(report.rejected_files)} rejected")
+        result.rejected = [f.as_rejection() for f in report.rejected]
+
+        with log.stage(f"compute indicators {period}") as st:
+            computed = compute_indicators(engine, config, period)
+            st.rows = len(computed.indicators)
+            warnings = live_warnings(engine, period) + [w.as_warning() for w in computed.warnings]
+            document = indicators_document(config, period, computed, warnings=warnings,
+                                           rejected=result.rejected)
+            result.document = document
+            result.outputs["json"] = write_indicators_json(out_dir, document)
+
+        with log.stage("render bulletin") as st:
+            paths = render_bulletin(engine, config, document, out_dir)
+            result.outputs.update({k: v for k, v in paths.items() if k in ("docx", "pdf", "html")})
+            st.detail = ", ".join(sorted(paths))
+
+        with log.stage("deliver bulletin"):
+            eml = send_bulletin(paths, config, document, smtp_conn_id=smtp_conn_id, outbox=out_dir)
+            if eml is not None:
+                result.outputs["eml"] = eml
+            result.outputs["manifest"] = archive_bulletin(paths, document, engine,
+                                                          out_dir / "bulletin-archive")
+    finally:
+        engine.dispose()
+    return result
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
