@@ -1,0 +1,420 @@
+"""The data-quality gate between a delivery and the warehouse's core tables (issue 4).
+
+Two stages, both returning ``findings.Finding`` lists (``error`` rejects the delivery, ``warning``
+lets it through):
+
+1. ``validate_frame`` — the table's Great Expectations suite (``expectations/<table>.json``) on
+   the frame the reader produced, before anything is written. Structural and per-row rules:
+   required columns and types, USCC check digit, ranges, allowed categories, key uniqueness
+   within the delivery, components summing to the total.
+2. ``validate_in_warehouse`` — after the delivery sits in ``stg_<table>`` (same transaction, before
+   publishing to core): cross-table warnings as set-based SQL on SQLite and PostgreSQL
+   (enterprise not in the registry, month-on-month jumps, decreasing cumulative values, 规上
+   enterprise without land area or without tax, reconciliation with the bureau's 规上工业增加值).
+
+``write_data_docs`` renders the run's GX validation results as static HTML (GX Data Docs).
+Results are collected by a ``ValidationRun`` — passed to ``validate_frame(collector=...)`` or made
+current for a block with ``with collect_results() as run:``.
+
+Suites are JSON with placeholders filled in at load time from the plan configuration and the
+feed contract (a kwarg value that is exactly one of these strings):
+
+    $config.towns               config towns
+    $config.task_report_codes   codes of config indicators whose method is task_report
+    $config.task_report_units   {code: unit} of those indicators
+    $feeds.county_indicators    feeds.COUNTY_INDICATOR_UNITS names
+    $feeds.county_indicator_units  {name: unit}
+    $feeds.project_stages       feeds.PROJECT_STAGES
+    $feeds.action_types         feeds.ACTION_TYPES
+    $table.columns              the table's warehouse columns + "_row"
+
+Each expectation's ``meta`` carries ``level`` (error|warning), ``rule``, ``message`` (Chinese) and
+``message_en``; messages may use ``{header}``, ``{column}`` and ``{value}``.
+
+GX and pandas are imported inside functions only: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import copy
+import json
+import math
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
+
+from . import feeds
+from .findings import ERROR, WARNING, Finding
+from .paths import EXPECTATIONS_DIR
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    from sqlalchemy import Connection
+
+    from .config import PlanConfig
+    from .feeds import Table
+
+ROW_COLUMN = "_row"
+TYPE_EXPECTATION = "expect_column_values_to_be_of_feed_type"
+LEVELS = (ERROR, WARNING)
+# At most this many row findings per failing expectation; the rest is summed up in one more
+# finding (a broken province-scale file must not produce 150,000 report lines).
+MAX_ROW_FINDINGS = 1000
+
+# The identifier a finding names (Finding.uscc): the USCC, or the code for tables without one.
+ID_COLUMN = {"stats_county": "indicator_name", "projects": "project_code", "task_report": "indicator_code"}
+
+
+# --- suites ---------------------------------------------------------------------------------
+
+_RAW_SUITES: dict[str, dict[str, Any]] = {}
+_SUITES: dict[tuple, Any] = {}
+_LOCK = threading.RLock()
+
+
+def suite_path(table_name: str) -> Path:
+    return EXPECTATIONS_DIR / f"{table_name}.json"
+
+
+def load_suite_json(table_name: str) -> dict[str, Any]:
+    """The suite file as written (placeholders unresolved), read once per process."""
+    with _LOCK:
+        if table_name not in _RAW_SUITES:
+            _RAW_SUITES[table_name] = json.loads(suite_path(table_name).read_text(encoding="utf-8"))
+        return _RAW_SUITES[table_name]
+
+
+def placeholders(table: Table, config: PlanConfig) -> dict[str, Any]:
+    """Values of the suite placeholders for one table under one plan configuration."""
+    task = [ind for ind in config.indicators if ind.get("method") == "task_report"]
+    return {
+        "$config.towns": list(config["towns"]),
+        "$config.task_report_codes": [ind["code"] for ind in task],
+        "$config.task_report_units": {ind["code"]: ind["unit"] for ind in task},
+        "$feeds.county_indicators": list(feeds.COUNTY_INDICATOR_UNITS),
+        "$feeds.county_indicator_units": dict(feeds.COUNTY_INDICATOR_UNITS),
+        "$feeds.project_stages": list(feeds.PROJECT_STAGES),
+        "$feeds.action_types": list(feeds.ACTION_TYPES),
+        "$table.columns": [*table.column_names, ROW_COLUMN],
+    }
+
+
+def resolve_placeholders(obj: Any, values: dict[str, Any]) -> Any:
+    """``obj`` with every string that is exactly a placeholder replaced by its value."""
+    if isinstance(obj, str) and obj.startswith("$"):
+        if obj not in values:
+            raise KeyError(f"unknown suite placeholder {obj!r}")
+        return copy.deepcopy(values[obj])
+    if isinstance(obj, dict):
+        return {k: resolve_placeholders(v, values) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [resolve_placeholders(v, values) for v in obj]
+    return obj
+
+
+def resolved_suite_dict(table: Table, config: PlanConfig) -> dict[str, Any]:
+    doc = load_suite_json(table.name)
+    for i, exp in enumerate(doc["expectations"]):
+        level = exp.get("meta", {}).get("level")
+        if level not in LEVELS:
+            raise ValueError(f"{suite_path(table.name)}: expectation {i} ({exp.get('type')}) has no valid "
+                             f"meta.level (got {level!r})")
+    return resolve_placeholders(doc, placeholders(table, config))
+
+
+def get_suite(table: Table, config: PlanConfig):
+    """The table's ExpectationSuite with placeholders filled in; built once per configuration."""
+    values = placeholders(table, config)
+    key = (table.name, json.dumps(values, ensure_ascii=False, sort_keys=True))
+    with _LOCK:
+        suite = _SUITES.get(key)
+        if suite is None:
+            from . import gx_support  # noqa: F401 - registers the custom expectations
+            import great_expectations as gx
+
+            doc = resolved_suite_dict(table, config)
+            suite = gx.ExpectationSuite(name=doc["name"], expectations=doc["expectations"],
+                                        meta=doc.get("meta") or {})
+            _SUITES[key] = suite
+        return suite
+
+
+# --- collecting results for Data Docs -------------------------------------------------------
+
+
+@dataclass
+class CollectedResult:
+    table: str
+    source: str
+    file: str
+    sheet: str | None
+    result: Any  # great_expectations ExpectationSuiteValidationResult
+
+
+@dataclass
+class ValidationRun:
+    """The GX validation results of one run, for Data Docs."""
+
+    results: list[CollectedResult] = field(default_factory=list)
+
+    def add(self, item: CollectedResult) -> None:
+        self.results.append(item)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+
+_CURRENT_RUN: contextvars.ContextVar[ValidationRun | None] = contextvars.ContextVar("mfg_validation_run",
+                                                                                   default=None)
+
+
+@contextlib.contextmanager
+def collect_results(run: ValidationRun | None = None) -> Iterator[ValidationRun]:
+    """Make ``run`` (or a new one) the collector every ``validate_frame`` in the block reports to."""
+    run = run if run is not None else ValidationRun()
+    token = _CURRENT_RUN.set(run)
+    try:
+        yield run
+    finally:
+        _CURRENT_RUN.reset(token)
+
+
+# --- validate_frame -------------------------------------------------------------------------
+
+
+def _clean(v: Any) -> Any:
+    """Plain Python value (no numpy scalars, NaN -> None)."""
+    if v is None:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        try:
+            v = v.item()
+        except (ValueError, AttributeError):
+            pass
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    try:
+        import pandas as pd
+
+        if v is pd.NaT or (not isinstance(v, (str, list, tuple, dict)) and pd.isna(v)):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return v
+
+
+def _fmt_value(v: Any) -> str:
+    v = _clean(v)
+    if v is None:
+        return "（空）"
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return str(int(v))
+    return str(v)
+
+
+class _SafeDict(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def _format(template: str, **values: Any) -> str:
+    try:
+        return template.format_map(_SafeDict(values))
+    except (ValueError, IndexError, KeyError):
+        return template
+
+
+def _condition_columns(cond: Any) -> list[str]:
+    """Columns a row_condition (Condition object or its dict form) refers to."""
+    if cond is None or isinstance(cond, str):
+        return []
+    if hasattr(cond, "dict") and not isinstance(cond, dict):
+        cond = cond.dict()
+    out: list[str] = []
+    if isinstance(cond, dict):
+        col = cond.get("column")
+        if isinstance(col, dict) and col.get("name"):
+            out.append(col["name"])
+        for sub in cond.get("conditions") or []:
+            out.extend(_condition_columns(sub))
+    return out
+
+
+def _expectation_columns(exp_type: str, kwargs: dict[str, Any]) -> list[str]:
+    """The columns an expectation looks at (incl. its row_condition)."""
+    if "column" in kwargs:
+        cols = [kwargs["column"]]
+    elif "column_A" in kwargs:
+        cols = [kwargs["column_A"], kwargs["column_B"]]
+    else:
+        cols = list(kwargs.get("column_list") or [])
+    return cols + [c for c in _condition_columns(kwargs.get("row_condition")) if c not in cols]
+
+
+def _report_columns(kwargs: dict[str, Any], meta: dict[str, Any]) -> list[str]:
+    """The columns a finding names: meta.report_column, else the expectation's column(s); for a
+    column pair the second column (e.g. the unit of (指标代码, 单位))."""
+    if meta.get("report_column"):
+        return [meta["report_column"]]
+    if "column" in kwargs:
+        return [kwargs["column"]]
+    if "column_B" in kwargs:
+        return [kwargs["column_B"]]
+    return list(kwargs.get("column_list") or [])
+
+
+def _header(table: Table, names: list[str]) -> str | None:
+    heads = []
+    for n in names:
+        try:
+            heads.append(table.column(n).header)
+        except KeyError:
+            heads.append(n)
+    return "、".join(heads) or None
+
+
+def _period_of(table: Table, value: Any) -> str | None:
+    value = _clean(value)
+    if value is None or table.period_column is None:
+        return None
+    return str(value)[:7]
+
+
+def validate_frame(table: Table, df: pd.DataFrame, *, source: str, file: str, sheet: str | None,
+                   config: PlanConfig, collector: ValidationRun | None = None) -> list[Finding]:
+    """Run ``table``'s suite on a delivery's frame; return the findings (errors reject it).
+
+    ``df`` has the table's warehouse columns plus ``_row`` (1-based row number in the sender's
+    file), values coerced by the reader. The GX result goes to ``collector`` (or the
+    ``collect_results()`` run in effect) for Data Docs.
+    """
+    from . import gx_support
+
+    if ROW_COLUMN not in df.columns:
+        raise ValueError(f"validate_frame: the frame has no {ROW_COLUMN!r} column (row numbers of the file)")
+    suite = get_suite(table, config)
+    present = set(df.columns)
+    id_col = ID_COLUMN.get(table.name, "uscc")
+    index_cols = [ROW_COLUMN] + [c for c in (id_col, table.period_column) if c and c in present]
+    # One positional index so GX's own index never collides with anything the reader did.
+    frame = df.reset_index(drop=True)
+    batch = gx_support.batch_definition(table.name).get_batch(batch_parameters={"dataframe": frame})
+    result = batch.validate(suite, result_format={"result_format": "COMPLETE",
+                                                  "unexpected_index_column_names": index_cols,
+                                                  "return_unexpected_index_query": False})
+    run = collector if collector is not None else _CURRENT_RUN.get()
+    if run is not None:
+        run.add(CollectedResult(table=table.name, source=source, file=file, sheet=sheet, result=result))
+    return findings_from_result(table, result, source=source, file=file, sheet=sheet, present=present)
+
+
+def findings_from_result(table: Table, result: Any, *, source: str, file: str, sheet: str | None,
+                         present: set[str]) -> list[Finding]:
+    """Turn a GX suite validation result into findings."""
+    id_col = ID_COLUMN.get(table.name, "uscc")
+    out: list[Finding] = []
+    # Rows whose value has the wrong type are reported once, by the type rule; other rules on the
+    # same column cannot judge them (and a range check on text fails without row detail).
+    bad_type_rows: dict[str, set[int]] = {}
+    for er in result.results:
+        if not er.success and er.expectation_config.type == TYPE_EXPECTATION:
+            col = er.expectation_config.kwargs["column"]
+            bad_type_rows[col] = {_clean(i.get(ROW_COLUMN)) for i in (er.result or {}).get("unexpected_index_list") or []}
+    for er in result.results:
+        if er.success:
+            continue
+        cfg = er.expectation_config
+        meta = dict(cfg.meta or {})
+        kwargs = dict(cfg.kwargs)
+        level = meta.get("level", ERROR)
+        rule = meta.get("rule", cfg.type)
+        base = dict(source=source, table=table.name, file=file, sheet=sheet, rule=rule)
+        cols = _expectation_columns(cfg.type, kwargs)
+        if any(c not in present for c in cols):
+            continue  # the missing column is reported by the columns expectation
+        skip_rows: set[int] = set()
+        if cfg.type != TYPE_EXPECTATION:
+            for c in cols:
+                skip_rows |= bad_type_rows.get(c, set())
+        if skip_rows and not (er.result or {}).get("unexpected_index_list"):
+            continue  # failed as a whole because of the wrongly typed values
+        exc = er.exception_info or {}
+        if exc.get("raised_exception"):
+            out.append(Finding(level=ERROR, message=f"校验规则“{rule}”无法执行：{exc.get('exception_message')}",
+                               message_en=f"expectation {cfg.type} raised: {exc.get('exception_message')}",
+                               column=_header(table, cols), **base))
+            continue
+        res = er.result or {}
+        if cfg.type == "expect_table_columns_to_match_set":
+            mism = (res.get("details") or {}).get("mismatched") or {}
+            missing = [c for c in mism.get("missing") or [] if c != ROW_COLUMN]
+            unexpected = list(mism.get("unexpected") or [])
+            parts, parts_en = [], []
+            if missing:
+                parts.append("缺少列：" + "、".join(_header(table, [c]) or c for c in missing))
+                parts_en.append("missing: " + ", ".join(missing))
+            if unexpected:
+                parts.append("多出列：" + "、".join(str(c) for c in unexpected))
+                parts_en.append("unexpected: " + ", ".join(str(c) for c in unexpected))
+            if ROW_COLUMN in (mism.get("missing") or []):
+                parts_en.append("no _row column")
+            out.append(Finding(level=level, message=meta.get("message", "") + ("（" + "；".join(parts) + "）" if parts else ""),
+                               message_en=meta.get("message_en", "") + (f" ({'; '.join(parts_en)})" if parts_en else ""),
+                               column=_header(table, missing + unexpected) if (missing or unexpected) else None,
+                               **base))
+            continue
+        index_list = res.get("unexpected_index_list")
+        if not index_list:
+            # table-level expectation (row count) or a map expectation without row detail
+            obs = res.get("observed_value")
+            out.append(Finding(level=level, message=_format(meta.get("message", rule), header="", column="", value=_fmt_value(obs)),
+                               message_en=_format(meta.get("message_en", rule), header="", column="", value=_fmt_value(obs)),
+                               column=_header(table, _report_columns(kwargs, meta)), **base))
+            continue
+        exp_cols = [c for c in cols if c not in _condition_columns(kwargs.get("row_condition"))]
+        rep_cols = _report_columns(kwargs, meta)
+        header = _header(table, rep_cols)
+        if skip_rows:
+            index_list = [i for i in index_list if _clean(i.get(ROW_COLUMN)) not in skip_rows]
+            if not index_list:
+                continue
+        for item in index_list[:MAX_ROW_FINDINGS]:
+            if len(exp_cols) == 1:
+                value = _fmt_value(item.get(exp_cols[0]))
+            else:
+                value = "、".join(f"{_header(table, [c])}={_fmt_value(item.get(c))}" for c in exp_cols)
+            row = _clean(item.get(ROW_COLUMN))
+            out.append(Finding(
+                level=level,
+                message=_format(meta.get("message", rule), header=header, column=",".join(rep_cols), value=value),
+                message_en=_format(meta.get("message_en", rule), header=header, column=",".join(rep_cols), value=value),
+                row=int(row) if row is not None else None, column=header,
+                uscc=_clean(item.get(id_col)) if id_col in present else None,
+                period=_period_of(table, item.get(table.period_column)) if table.period_column else None,
+                **base))
+        if len(index_list) > MAX_ROW_FINDINGS:
+            more = len(index_list) - MAX_ROW_FINDINGS
+            out.append(Finding(level=level, message=f"另有{more}行同类问题（{meta.get('message', rule).split('，')[0]}）未逐行列出",
+                               message_en=f"{more} more rows fail rule {rule}", column=header, **base))
+    return out
+
+
+# --- Data Docs ------------------------------------------------------------------------------
+
+
+def write_data_docs(results: ValidationRun | list[CollectedResult] | list[Any], out_dir: Path) -> Path:
+    """Render the run's GX validation results as GX Data Docs (static HTML) into
+    ``out_dir/data-docs/``; return the path of its index.html."""
+    raise NotImplementedError  # filled in below
+
+
+# --- in-warehouse rules ---------------------------------------------------------------------
+
+
+def validate_in_warehouse(conn: Connection, table: Table, delivery_id: str, *, source: str,
+                          config: PlanConfig) -> list[Finding]:
+    """Cross-table warning rules on the delivery staged in ``stg_<table>``."""
+    raise NotImplementedError  # filled in below
