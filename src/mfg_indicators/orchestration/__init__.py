@@ -1,0 +1,1 @@
+"""Airflow wiring: DAG factories called by the thin files in dags/ (logic stays in the package)."""
