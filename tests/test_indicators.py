@@ -31,7 +31,7 @@ class WH:
         with self.engine.begin() as conn:
             conn.execute(text(sql), rows)
 
-    def deliver(self, *tables, source=None, periods=()):
+    def deliver(self, *tables, source=None, periods=(), received_at=dt.datetime(2024, 1, 1)):
         """Mark tables as delivered (an accepted raw delivery carrying them)."""
         from mfg_indicators.feeds import TABLES
         for t in tables:
@@ -41,7 +41,7 @@ class WH:
             self._exec("INSERT INTO raw_delivery (delivery_id, source, file_name, archive_path, size_bytes, file_mtime,"
                        " received_at, status, row_count, periods, report) VALUES (:d, :s, :f, :a, 1, :t, :t,"
                        " 'accepted', 1, :p, '{}')",
-                       [{"d": did, "s": src, "f": f"{t}.csv", "a": f"archive/{did}", "t": dt.datetime(2024, 1, 1),
+                       [{"d": did, "s": src, "f": f"{t}.csv", "a": f"archive/{did}", "t": received_at,
                          "p": json.dumps(list(periods))}])
             self._exec("INSERT INTO delivery_table (delivery_id, table_name, sheet, row_count, periods)"
                        " VALUES (:d, :t, NULL, 1, :p)", [{"d": did, "t": t, "p": json.dumps(list(periods))}])

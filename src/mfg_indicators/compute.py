@@ -665,3 +665,14 @@ def write_indicators_json(out_dir: Path, document: dict[str, Any]) -> Path:
     tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def ingestion_warnings(engine: Engine, config: PlanConfig, period: str) -> list[dict[str, Any]]:
+    """The data-quality warnings stored with accepted deliveries for rows of ``period``, in the
+    output's warning form (as ``Finding.as_warning()``)."""
+    p = Period.parse(period)
+    with engine.connect() as conn:
+        run = _Run(conn, config, p)
+        rows = run.q("delivered", "validation_warnings")
+    return [Finding(WARNING, r["source"], r["rule"], r["message"], table=r["table_name"], uscc=r["uscc"],
+                    period=r["period"]).as_warning() for r in rows]

@@ -1,0 +1,121 @@
+"""The monthly_indicators DAG: period from the month-interval timetable, the feeds gate, and
+idempotent reruns through Airflow itself (dag.test)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import text
+
+from mfg_indicators.orchestration.monthly_dag import DAG_ID, feeds_check, month_timetable, period_of_interval
+from mfg_indicators.warehouse import connect
+from test_indicators import CONFIG, WH
+from test_indicators_output import full_scenario
+
+SH = ZoneInfo("Asia/Shanghai")
+UTC = dt.timezone.utc
+DAGS = Path(__file__).resolve().parents[1] / "dags"
+
+
+def test_period_of_interval_is_local_month_of_start():
+    # [2024-01-01, 2024-02-01) Beijing time starts at 2023-12-31 16:00 UTC: the period is January
+    assert period_of_interval(dt.datetime(2023, 12, 31, 16, 0, tzinfo=UTC)) == "2024-01"
+    assert period_of_interval(dt.datetime(2024, 1, 1, tzinfo=SH)) == "2024-01"
+    assert period_of_interval(dt.datetime(2023, 12, 1, tzinfo=SH)) == "2023-12"
+
+
+def test_timetable_interval_covers_the_previous_month():
+    """The scheduled run after 2024-01 closes has the interval [2024-01-01, 2024-02-01) local."""
+    from airflow.serialization.encoders import coerce_to_core_timetable
+    from airflow.timetables.base import TimeRestriction
+
+    tt = coerce_to_core_timetable(month_timetable())
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None,
+        restriction=TimeRestriction(earliest=dt.datetime(2024, 1, 1, tzinfo=SH), latest=None, catchup=True))
+    assert info.data_interval.start == dt.datetime(2024, 1, 1, tzinfo=SH)
+    assert info.data_interval.end == dt.datetime(2024, 2, 1, tzinfo=SH)
+    assert info.run_after == dt.datetime(2024, 2, 1, tzinfo=SH)
+    assert period_of_interval(info.data_interval.start) == "2024-01"
+
+
+def deliver_all_for(wh: WH, period: str, received_at: dt.datetime) -> None:
+    """Accepted deliveries of all six sources covering ``period`` (bookkeeping as ingestion writes it)."""
+    for table in ("tax", "energy", "stats_enterprise", "stats_county", "task_report"):
+        wh.deliver(table, periods=[period], received_at=received_at)
+    wh.deliver("registry", periods=[period[:4]], received_at=received_at)
+    wh.deliver("projects", "rectification", periods=[], received_at=received_at)
+
+
+def test_feeds_gate_waits_then_passes(tmp_path):
+    engine = connect(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    wh = WH(engine)
+    now = dt.datetime(2023, 4, 5, 9, tzinfo=SH)
+    check = feeds_check(engine, CONFIG, "2023-03", now=now)
+    assert not check["done"] and set(check["missing"]) == {"registry", "tax", "energy", "stats", "projects", "ledgers"}
+    # tax for March lands (and an older roster): still waiting for the others
+    wh.deliver("tax", periods=["2023-03"], received_at=dt.datetime(2023, 4, 2))
+    check = feeds_check(engine, CONFIG, "2023-03", now=now)
+    assert not check["done"] and "tax" not in check["missing"]
+    deliver_all_for(wh, "2023-03", dt.datetime(2023, 4, 3))
+    check = feeds_check(engine, CONFIG, "2023-03", now=now)
+    assert check["done"] and check["complete"] and check["missing"] == []
+    # April: nothing yet; after the due day (end of 15 May, Beijing time) it proceeds anyway
+    assert not feeds_check(engine, CONFIG, "2023-04", now=dt.datetime(2023, 5, 15, 23, tzinfo=SH))["done"]
+    late = feeds_check(engine, CONFIG, "2023-04", now=dt.datetime(2023, 5, 16, 0, 1, tzinfo=SH))
+    assert late["done"] and not late["complete"] and late["missing"]
+    json.dumps(late)  # XCom-safe
+    engine.dispose()
+
+
+def _mart(engine, period):
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(
+            "SELECT code, value, annualized, progress, time_progress, status, as_of, notes FROM mart_indicator"
+            " WHERE period = :p ORDER BY code"), {"p": period})]
+
+
+def test_dag_computes_the_interval_month_idempotently(airflow_db, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    out = tmp_path / "output"
+    monkeypatch.setenv("MFG_WAREHOUSE_URL", url)
+    monkeypatch.setenv("MFG_OUTPUT", str(out))
+    engine = connect(url)
+    wh = WH(engine)
+    full_scenario(wh)
+    deliver_all_for(wh, "2023-03", dt.datetime(2023, 4, 3))
+
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.utils.state import DagRunState
+
+    bag = DagBag(dag_folder=str(DAGS / "monthly_indicators.py"))
+    assert not bag.import_errors
+    dag = bag.dags[DAG_ID]
+    assert [t.task_id for t in dag.topological_sort()] == ["resolve_period", "wait_for_feeds", "compute", "write_json"]
+
+    # logical date 2023-04-01 (local) is the run after March: it computes 2023-03
+    dr = dag.test(logical_date=dt.datetime(2023, 4, 1, tzinfo=SH))
+    assert dr.state == DagRunState.SUCCESS
+    assert period_of_interval(dr.data_interval_start) == "2023-03"
+    first = _mart(engine, "2023-03")
+    assert len(first) == len(CONFIG.indicators)
+    assert _mart(engine, "2023-04") == []
+    path = out / "indicators-2023-03.json"
+    doc1 = json.loads(path.read_text(encoding="utf-8"))
+    assert doc1["period"] == "2023-03" and len(doc1["indicators"]) == 37
+
+    # a second run of the same month: same mart rows, same document
+    dr2 = dag.test(logical_date=dt.datetime(2023, 4, 1, tzinfo=SH))
+    assert dr2.state == DagRunState.SUCCESS
+    assert _mart(engine, "2023-03") == first
+    assert json.loads(path.read_text(encoding="utf-8")) == doc1
+
+    # what the DAG wrote equals a direct computation (one code path for DAG and CLI)
+    from mfg_indicators.compute import compute_indicators
+    direct = compute_indicators(engine, CONFIG, "2023-03")
+    assert [i["value"] for i in direct] == [i["value"] for i in doc1["indicators"]]
+    engine.dispose()
