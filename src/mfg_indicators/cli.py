@@ -44,6 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--smtp-conn-id", default=None,
                    help="Airflow SMTP connection to e-mail the bulletin (default: write .eml only)")
 
+    e = sub.add_parser("evaluate", help="亩均效益综合评价 for a year and the 低效企业清单 (xlsx)")
+    e.add_argument("--year", required=True, type=int)
+    e.add_argument("--warehouse", default=DEFAULT_WAREHOUSE_URL)
+    e.add_argument("--config", type=Path, default=None, help="plan configuration (YAML)")
+    e.add_argument("--out", type=Path, default=Path("output"), help="output folder")
+
     m = sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     m.add_argument("--warehouse", default=DEFAULT_WAREHOUSE_URL)
     return p
@@ -66,6 +72,20 @@ def main(argv: list[str] | None = None) -> int:
 
         applied = migrate(connect(args.warehouse, migrate_schema=False))
         print("applied: " + (", ".join(applied) if applied else "nothing (schema is current)"))
+        return 0
+    if args.command == "evaluate":
+        from .config import ConfigError, load_config
+        from .evaluation import EvaluationError, evaluate_year, write_inefficient_list_xlsx
+        from .warehouse import connect
+
+        try:
+            result = evaluate_year(connect(args.warehouse), load_config(args.config), args.year)
+        except (ConfigError, EvaluationError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        path = write_inefficient_list_xlsx(result, args.out / f"inefficient-list-{args.year}.xlsx")
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in result.class_shares().items())
+        print(f"{args.year}: classes {shares}; 低效企业清单 (restricted) -> {path}")
         return 0
     if args.command == "run":
         from .config import ConfigError
