@@ -384,12 +384,71 @@ def coerce(column: Column, value: Any) -> Any:
     raise ValueError(f"unknown column type {t!r}")  # pragma: no cover - feeds.TYPES is closed
 
 
+def converter(column: Column):
+    """A fast per-column equivalent of ``coerce(column, value)``: plain strings and numbers take a
+    short path; month/date/yes-no/code values, which repeat, are memoised."""
+    slow = coerce
+
+    if column.type == "text":
+        def conv(v: Any) -> Any:
+            if type(v) is str:
+                return v.strip() or None
+            return slow(column, v)
+        return conv
+    if column.type == "uscc":
+        def conv(v: Any) -> Any:
+            if type(v) is str and v.isalnum() and v.isascii():
+                return v.upper()
+            return slow(column, v)
+        return conv
+    if column.type == "number":
+        def conv(v: Any) -> Any:
+            if type(v) is str and "_" not in v:
+                try:
+                    f = float(v)
+                except ValueError:
+                    return slow(column, v)
+                if f - f == 0.0:  # finite (NaN and ±inf fail this)
+                    return f
+            elif type(v) is float and v - v == 0.0:
+                return v
+            elif v is None:
+                return None
+            return slow(column, v)
+        return conv
+    cache: dict[Any, Any] = {}
+
+    def conv(v: Any) -> Any:
+        try:
+            hit = cache[v]
+        except KeyError:
+            try:
+                hit = slow(column, v)
+            except CellError as exc:
+                hit = exc
+            cache[v] = hit
+        except TypeError:  # unhashable: not cached
+            return slow(column, v)
+        if isinstance(hit, CellError):
+            raise hit
+        return hit
+    return conv
+
+
 # --------------------------------------------------------------------------------------------
 # Reading: grids (a sheet or a CSV as rows of cells) -> tables
 
 
 def _blank(row: Iterable[Any]) -> bool:
-    return all(_is_empty(v) for v in row)
+    for v in row:
+        if v is None:
+            continue
+        if type(v) is str:
+            if v and not v.isspace():
+                return False
+        elif not _is_empty(v):
+            return False
+    return True
 
 
 def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | None, fs: _Findings,
@@ -457,36 +516,44 @@ def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | 
                    table=table.name, sheet=sheet, row=header_row_no, column=col.header)
             bad = True
 
-    data = TableData(table=table, sheet=sheet, header_row=header_row_no,
-                     columns={n: [] for n in table.column_names})
-    unlabelled_set = set(unlabelled)
-    uscc_pos = positions.get("uscc")
-    for row_no, cells in rows[header_at + 1:]:
-        if _blank(cells):
-            continue
-        for idx in unlabelled_set:
+    data_rows = [(row_no, cells) for row_no, cells in rows[header_at + 1:] if not _blank(cells)]
+    width = len(header_cells)
+    for row_no, cells in data_rows:
+        for idx in unlabelled:
             if idx < len(cells) and not _is_empty(cells[idx]):
                 fs.add("unlabelled_column", f"第{idx + 1}列有数据但没有表头", f"column {idx + 1} has data but no header",
                        table=table.name, sheet=sheet, row=row_no, column=f"第{idx + 1}列")
                 bad = True
-        if len(cells) > len(header_cells) and not _blank(cells[len(header_cells):]):
+        if len(cells) > width and not _blank(cells[width:]):
             fs.add("unlabelled_column", "本行的单元格多于表头列数", "row has more cells than the header",
-                   table=table.name, sheet=sheet, row=row_no, column=f"第{len(header_cells) + 1}列")
+                   table=table.name, sheet=sheet, row=row_no, column=f"第{width + 1}列")
             bad = True
-        uscc_raw = cells[uscc_pos] if uscc_pos is not None and uscc_pos < len(cells) else None
-        uscc_hint = None if _is_empty(uscc_raw) else _text(uscc_raw)
-        data.row_numbers.append(row_no)
-        for col in table.columns:
-            pos = positions.get(col.name)
-            raw = cells[pos] if pos is not None and pos < len(cells) else None
+    uscc_pos = positions.get("uscc")
+
+    def uscc_hint(cells: list[Any]) -> str | None:
+        raw = cells[uscc_pos] if uscc_pos is not None and uscc_pos < len(cells) else None
+        return None if _is_empty(raw) else _text(raw)
+
+    data = TableData(table=table, sheet=sheet, header_row=header_row_no,
+                     row_numbers=[row_no for row_no, _ in data_rows])
+    # Column by column, with a converter per column (fast paths, memoised for repeating values).
+    for col in table.columns:
+        pos = positions.get(col.name)
+        if pos is None:
+            data.columns[col.name] = [None] * len(data_rows)
+            continue
+        conv = converter(col)
+        out: list[Any] = []
+        append = out.append
+        for row_no, cells in data_rows:
             try:
-                val = coerce(col, raw)
+                append(conv(cells[pos] if pos < len(cells) else None))
             except CellError as exc:
                 fs.add(exc.rule, f"“{col.header}”{exc.message}", f"{col.header}: {exc.message_en}",
-                       table=table.name, sheet=sheet, row=row_no, column=col.header, uscc=uscc_hint)
+                       table=table.name, sheet=sheet, row=row_no, column=col.header, uscc=uscc_hint(cells))
                 bad = True
-                val = None
-            data.columns[col.name].append(val)
+                append(None)
+        data.columns[col.name] = out
     if not data.row_numbers:
         fs.add("empty_file", f"{where}只有表头，没有数据行", f"{table.name}: header only, no data rows",
                table=table.name, sheet=sheet, row=header_row_no)

@@ -1,0 +1,337 @@
+"""One delivery end to end, and the whole inbox: archive → read → validate → load, or quarantine.
+
+This is the single code path the CLI ``run`` and the feed DAGs share:
+
+    find_deliveries(inbox, source)            -> [Delivery]          (extract; arrival order)
+    ingest_delivery(engine, delivery, ...)    -> DeliveryOutcome     (accepted | duplicate | rejected)
+    ingest_inbox(inbox, engine, ...)          -> IngestReport
+
+Write–audit–publish runs in ONE transaction per delivery: stage rows, run the in-warehouse checks,
+publish to core, clear staging, record the delivery. Any error rolls everything back; the file then
+moves to ``<quarantine_dir>/<source>/`` with a JSON and a Chinese text report next to it. Nothing
+about a rejected delivery is written to the warehouse.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError
+
+from .config import PlanConfig
+from .extract import Delivery, ReadResult, TableData, archive_delivery, find_deliveries, read_delivery
+from .feeds import tables_of_source
+from .findings import ERROR, Finding
+from . import load
+
+log = logging.getLogger("mfg_indicators.ingest")
+
+ACCEPTED, DUPLICATE, REJECTED = "accepted", "duplicate", "rejected"
+
+
+@dataclass
+class DeliveryOutcome:
+    delivery: Delivery
+    status: str  # accepted | duplicate | rejected
+    findings: list[Finding] = field(default_factory=list)  # errors when rejected, warnings otherwise
+    tables: dict[str, int] = field(default_factory=dict)  # table name -> rows loaded
+    periods: list[str] = field(default_factory=list)  # months ('YYYY-MM') or roster years touched
+    rows: int = 0
+    archive_path: Path | None = None
+    quarantine_path: Path | None = None
+    report_paths: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # read, validate, load
+
+    @property
+    def file(self) -> str:
+        return self.delivery.name
+
+    @property
+    def source(self) -> str:
+        return self.delivery.source
+
+    @property
+    def delivery_id(self) -> str:
+        return self.delivery.sha256
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-safe (for XCom, Asset extras and logs)."""
+        return {"file": self.file, "source": self.source, "sha256": self.delivery_id, "status": self.status,
+                "tables": dict(self.tables), "periods": list(self.periods), "rows": self.rows,
+                "errors": len(self.errors), "warnings": len(self.warnings),
+                "quarantine_path": str(self.quarantine_path) if self.quarantine_path else None}
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[DeliveryOutcome] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> list[DeliveryOutcome]:
+        return [o for o in self.outcomes if o.status == ACCEPTED]
+
+    @property
+    def duplicates(self) -> list[DeliveryOutcome]:
+        return [o for o in self.outcomes if o.status == DUPLICATE]
+
+    @property
+    def rejected_files(self) -> list[DeliveryOutcome]:
+        return [o for o in self.outcomes if o.status == REJECTED]
+
+    @property
+    def rejected(self) -> list[Finding]:
+        """Every error of every rejected delivery (Finding.as_rejection() gives the JSON item)."""
+        return [f for o in self.rejected_files for f in o.errors]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for o in self.accepted for f in o.warnings]
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows for o in self.accepted)
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.rejected_files else 0
+
+    def periods_by_source(self) -> dict[str, list[str]]:
+        out: dict[str, set[str]] = {}
+        for o in self.accepted:
+            out.setdefault(o.source, set()).update(o.periods)
+        return {s: sorted(p) for s, p in out.items()}
+
+
+class _Rejected(Exception):
+    """Internal: roll the transaction back and reject the delivery with these findings."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(f"{len(findings)} error(s)")
+        self.findings = findings
+
+
+def _validators():
+    # The data-quality gate (issue 4). Imported here: it pulls in pandas/GX.
+    from .validate import validate_frame, validate_in_warehouse
+
+    return validate_frame, validate_in_warehouse
+
+
+def _read_and_check(delivery: Delivery, content: bytes, config: PlanConfig,
+                    seconds: dict[str, float]) -> tuple[ReadResult, list[Finding]]:
+    t0 = time.perf_counter()
+    result = read_delivery(delivery.path, delivery.source, content=content, file_label=delivery.name)
+    seconds["read"] = time.perf_counter() - t0
+    findings = list(result.findings)
+    if result.errors:
+        return result, findings
+    validate_frame, _ = _validators()
+    t0 = time.perf_counter()
+    for td in result.tables:
+        findings.extend(validate_frame(td.table, td.frame(), source=delivery.source, file=delivery.name,
+                                       sheet=td.sheet, config=config))
+    seconds["validate"] = time.perf_counter() - t0
+    return result, findings
+
+
+def _load(engine: Engine, delivery: Delivery, tables: list[TableData], archive_path: Path, config: PlanConfig,
+          warnings: list[Finding]) -> tuple[bool, list[Finding]]:
+    """The write–audit–publish transaction. Returns (loaded, all warnings); False = duplicate.
+    Raises _Rejected (after rollback) on any error finding or constraint violation."""
+    _, validate_in_warehouse = _validators()
+    did = delivery.sha256
+    try:
+        with engine.begin() as conn:
+            if load.is_accepted(conn, did):
+                return False, []
+            for td in tables:
+                load.stage(conn, td.table, did, td.rows())
+            found: list[Finding] = []
+            for td in tables:
+                found.extend(validate_in_warehouse(conn, td.table, did, source=delivery.source, config=config))
+            errors = [f for f in found if f.is_error]
+            if errors:
+                raise _Rejected([_with_file(f, delivery.name) for f in errors])
+            all_warnings = warnings + [_with_file(f, delivery.name) for f in found]
+            for td in tables:
+                load.publish(conn, td.table, did)
+                load.clear_staging(conn, td.table, did)
+            periods = sorted({p for td in tables for p in td.periods()})
+            load.record_delivery(
+                conn, delivery_id=did, source=delivery.source, file_name=delivery.name,
+                archive_path=str(archive_path), size_bytes=delivery.size, file_mtime=delivery.mtime_utc,
+                row_count=sum(len(td) for td in tables), periods=periods,
+                tables=[(td.table.name, td.sheet, len(td), td.periods()) for td in tables],
+                warnings=all_warnings,
+                report={"tables": {td.table.name: len(td) for td in tables}, "warnings": len(all_warnings)})
+    except (IntegrityError, DataError) as exc:
+        # The suites should have caught it; the database's constraints are the last line.
+        reason = str(getattr(exc, "orig", exc)).splitlines()[0]
+        raise _Rejected([Finding(
+            level=ERROR, source=delivery.source, rule="load_constraint", file=delivery.name,
+            message=f"写入仓库时违反约束，整份文件未入库：{reason}",
+            message_en=f"warehouse constraint violated while loading: {reason}")]) from exc
+    return True, all_warnings
+
+
+def _with_file(f: Finding, name: str) -> Finding:
+    return f if f.file else dataclasses.replace(f, file=name)
+
+
+def ingest_delivery(engine: Engine, delivery: Delivery, *, config: PlanConfig, archive_dir: Path | str,
+                    quarantine_dir: Path | str, move_rejected: bool = True) -> DeliveryOutcome:
+    """Archive, read, validate and load one delivered file (see module docstring).
+
+    Accepted: rows are in core, the delivery is recorded; the file stays where it is (delivering
+    it again is a no-op). Duplicate (same sha256 already accepted): nothing changes. Rejected: the
+    warehouse is unchanged and the file moves (``move_rejected=False``: is copied) to quarantine
+    with ``<name>.report.json`` and ``<name>.report.txt``.
+    """
+    # 1. Archive the exact bytes we are about to read, before anything else.
+    content = delivery.path.read_bytes()
+    sha = hashlib.sha256(content).hexdigest()
+    if sha != delivery.sha256 or len(content) != delivery.size:  # changed since it was found
+        st = delivery.path.stat()
+        delivery = dataclasses.replace(delivery, sha256=sha, size=len(content), mtime=st.st_mtime)
+    archive_path = archive_delivery(delivery, archive_dir, content=content)
+    outcome = DeliveryOutcome(delivery=delivery, status=ACCEPTED, archive_path=archive_path)
+
+    # 2. Same bytes already accepted: skip without reading.
+    if load.accepted_ids(engine, [sha]):
+        outcome.status = DUPLICATE
+        log.info("%s/%s: duplicate of an accepted delivery (sha256 %s); skipped", delivery.source,
+                 delivery.name, sha[:16])
+        return outcome
+
+    # 3. Read and run the per-delivery checks; 4. load transactionally with the in-warehouse checks.
+    result, findings = _read_and_check(delivery, content, config, outcome.seconds)
+    errors = [f for f in findings if f.is_error]
+    try:
+        if errors:
+            raise _Rejected(errors)
+        t0 = time.perf_counter()
+        loaded, warnings = _load(engine, delivery, result.tables, archive_path, config, findings)
+        outcome.seconds["load"] = time.perf_counter() - t0
+    except _Rejected as rej:
+        outcome.status = REJECTED
+        outcome.findings = rej.findings
+        _quarantine(outcome, Path(quarantine_dir), move=move_rejected)
+        for f in rej.findings:
+            log.error("%s", f.log_line())
+        log.error("%s/%s REJECTED with %d error(s); moved to %s", delivery.source, delivery.name,
+                  len(rej.findings), outcome.quarantine_path)
+        return outcome
+    if not loaded:
+        outcome.status = DUPLICATE
+        return outcome
+    outcome.findings = warnings
+    outcome.tables = {td.table.name: len(td) for td in result.tables}
+    outcome.rows = sum(outcome.tables.values())
+    outcome.periods = sorted({p for td in result.tables for p in td.periods()})
+    for f in warnings:
+        log.warning("%s", f.log_line())
+    log.info("%s/%s accepted: %s rows %s, periods %s, %d warning(s)", delivery.source, delivery.name,
+             outcome.rows, outcome.tables, ",".join(outcome.periods), len(warnings))
+    return outcome
+
+
+def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archive_dir: Path | str,
+                 quarantine_dir: Path | str, sources: list[str] | tuple[str, ...] | None = None,
+                 move_rejected: bool = True) -> IngestReport:
+    """Every delivery in the inbox (or of ``sources``), in arrival order."""
+    found: list[Delivery] = []
+    for s in sources or [None]:
+        found.extend(find_deliveries(inbox, s))
+    found.sort(key=lambda d: (d.mtime, d.name, d.source))
+    report = IngestReport()
+    for d in found:
+        report.outcomes.append(ingest_delivery(engine, d, config=config, archive_dir=archive_dir,
+                                               quarantine_dir=quarantine_dir, move_rejected=move_rejected))
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# Quarantine and its reports
+
+
+def _quarantine(outcome: DeliveryOutcome, quarantine_dir: Path, *, move: bool) -> None:
+    d = outcome.delivery
+    folder = quarantine_dir / d.source
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / d.name
+    if target.exists() or Path(f"{target}.report.json").exists():
+        target = folder / f"{d.sha256[:16]}__{d.name}"
+    if move:
+        shutil.move(str(d.path), target)
+    else:
+        shutil.copy2(d.path, target)
+    outcome.quarantine_path = target
+    now = dt.datetime.now(dt.timezone.utc)
+    doc = {
+        "file": d.name, "source": d.source, "sha256": d.sha256, "size_bytes": d.size,
+        "status": REJECTED, "rejected_at": now.isoformat(timespec="seconds"),
+        "archive_path": str(outcome.archive_path) if outcome.archive_path else None,
+        "quarantine_path": str(target),
+        "rejected": [f.as_rejection() for f in outcome.errors],
+        "errors": [f.to_dict() for f in outcome.errors],
+    }
+    json_path = Path(f"{target}.report.json")
+    txt_path = Path(f"{target}.report.txt")
+    json_path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+    txt_path.write_text(rejection_text(outcome, now), encoding="utf-8")
+    outcome.report_paths = [json_path, txt_path]
+
+
+def rejection_text(outcome: DeliveryOutcome, when: dt.datetime | None = None) -> str:
+    """The Chinese report a department reads: every error with file, sheet, row, column, reason."""
+    d = outcome.delivery
+    when = when or dt.datetime.now(dt.timezone.utc)
+    local = when.astimezone(dt.timezone(dt.timedelta(hours=8)))
+    titles = "、".join(t.title for t in tables_of_source(d.source))
+    errors = outcome.errors
+    lines = [
+        "数据报送退回通知",
+        "",
+        f"文件：{d.name}",
+        f"来源：{titles}（{d.source}）",
+        f"退回时间：{local:%Y-%m-%d %H:%M}（北京时间）",
+        f"文件指纹（SHA-256）：{d.sha256}",
+        "",
+        f"结论：该文件存在 {len(errors)} 处问题，整份文件未入库（仓库数据保持不变）。请逐项修正后重新报送。",
+        "",
+        "问题清单：",
+    ]
+    for i, f in enumerate(errors, 1):
+        where = [f"文件“{f.file or d.name}”"]
+        if f.sheet:
+            where.append(f"工作表“{f.sheet}”")
+        if f.row is not None:
+            where.append(f"第 {f.row} 行")
+        if f.column:
+            where.append(f"“{f.column}”列")
+        lines.append(f"{i}. {'，'.join(where)}：{f.message}")
+    lines.append("")
+    return "\n".join(lines)
+
+
+__all__ = ["ACCEPTED", "DUPLICATE", "REJECTED", "DeliveryOutcome", "IngestReport", "find_deliveries",
+           "ingest_delivery", "ingest_inbox", "rejection_text"]

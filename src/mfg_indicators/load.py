@@ -1,0 +1,170 @@
+"""Loading: staging → core publish, and the delivery bookkeeping, inside the caller's transaction.
+
+Bulk paths only: PostgreSQL ``COPY … FROM STDIN`` through psycopg on the DBAPI connection under
+the SQLAlchemy connection (so it shares the transaction), batched ``executemany`` on SQLite.
+Table and column names come from mfg_indicators.feeds (never from a delivery); every value
+travels as a parameter or COPY data, so hostile text is stored verbatim.
+
+Publish follows feeds.md → Keys:
+  Table.replace_by set  — delete every core row whose replace_by value occurs in the delivery,
+                          then insert the delivery's rows (a corrected month replaces it whole);
+  Table.replace_by None — upsert by Table.key (delete the matching keys, then insert).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection, Engine
+
+from .feeds import TABLES, Table
+from .findings import Finding
+
+SQLITE_BATCH = 10_000
+
+
+def _dbapi(conn: Connection):
+    return conn.connection.dbapi_connection
+
+
+# feeds column type -> PostgreSQL type for binary COPY (see the DDL in 001_init.sql)
+PG_TYPES = {"text": "text", "uscc": "text", "code": "text", "month": "text", "number": "float8", "int": "int4",
+            "yesno": "int4", "date": "date"}
+
+
+def bulk_insert(conn: Connection, table_name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                pg_types: Sequence[str] | None = None) -> int:
+    """Insert many rows into ``table_name`` within the connection's transaction. Returns the count.
+
+    PostgreSQL: COPY, binary when ``pg_types`` names every column's type (values must then be of
+    exactly those Python types: str, int, float, datetime.date or None), text otherwise."""
+    cols = ", ".join(columns)
+    n = 0
+    if conn.dialect.name == "postgresql":
+        raw = _dbapi(conn)
+        binary = pg_types is not None
+        with raw.cursor() as cur:
+            with cur.copy(f"COPY {table_name} ({cols}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
+                if binary:
+                    copy.set_types(list(pg_types))
+                for row in rows:
+                    copy.write_row(row)
+                    n += 1
+        return n
+    sql = f"INSERT INTO {table_name} ({cols}) VALUES ({', '.join('?' for _ in columns)})"
+    cur = _dbapi(conn).cursor()
+    try:
+        batch: list[Sequence[Any]] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= SQLITE_BATCH:
+                cur.executemany(sql, batch)
+                n += len(batch)
+                batch = []
+        if batch:
+            cur.executemany(sql, batch)
+            n += len(batch)
+    finally:
+        cur.close()
+    return n
+
+
+def stage(conn: Connection, table: Table, delivery_id: str, rows: Iterable[Sequence[Any]]) -> int:
+    """Write a delivery's rows ((row_no, values in Table.column_names order), …) to stg_<table>."""
+    # Leftovers of a crashed earlier attempt of the same delivery would collide on the key.
+    conn.execute(text(f"DELETE FROM {table.stg} WHERE delivery_id = :d"), {"d": delivery_id})
+    return bulk_insert(conn, table.stg, ("delivery_id", "row_no", *table.column_names),
+                       ((delivery_id, *r) for r in rows),
+                       pg_types=["text", "int4", *(PG_TYPES[c.type] for c in table.columns)])
+
+
+def publish(conn: Connection, table: Table, delivery_id: str) -> int:
+    """Publish the delivery's staged rows to core_<table> (feeds.md → Keys). Returns rows inserted."""
+    params = {"d": delivery_id}
+    if table.replace_by:
+        c = table.replace_by
+        values = [v for v in conn.execute(text(
+            f"SELECT DISTINCT {c} FROM {table.stg} WHERE delivery_id = :d AND {c} IS NOT NULL"), params).scalars()]
+        if values:  # a handful (months, roster years): an index-friendly IN list
+            conn.execute(text(f"DELETE FROM {table.core} WHERE {c} IN :vals").bindparams(
+                bindparam("vals", expanding=True)), {"vals": values})
+    else:
+        keys = ", ".join(table.key)
+        conn.execute(text(
+            f"DELETE FROM {table.core} WHERE ({keys}) IN "
+            f"(SELECT {keys} FROM {table.stg} WHERE delivery_id = :d)"), params)
+    cols = ", ".join(table.column_names)
+    res = conn.execute(text(
+        f"INSERT INTO {table.core} ({cols}, delivery_id) "
+        f"SELECT {cols}, delivery_id FROM {table.stg} WHERE delivery_id = :d"), params)
+    return res.rowcount
+
+
+def clear_staging(conn: Connection, table: Table, delivery_id: str) -> None:
+    conn.execute(text(f"DELETE FROM {table.stg} WHERE delivery_id = :d"), {"d": delivery_id})
+
+
+def accepted_ids(conn_or_engine: Connection | Engine, delivery_ids: Iterable[str] | None = None) -> set[str]:
+    """Delivery ids (sha256) already accepted (all of them, or those among ``delivery_ids``)."""
+    def run(conn: Connection) -> set[str]:
+        rows = conn.execute(text("SELECT delivery_id FROM raw_delivery WHERE status = 'accepted'")).scalars()
+        got = set(rows)
+        return got if delivery_ids is None else got & set(delivery_ids)
+
+    if isinstance(conn_or_engine, Engine):
+        with conn_or_engine.connect() as conn:
+            return run(conn)
+    return run(conn_or_engine)
+
+
+def is_accepted(conn: Connection, delivery_id: str) -> bool:
+    return conn.execute(text("SELECT 1 FROM raw_delivery WHERE delivery_id = :d AND status = 'accepted'"),
+                        {"d": delivery_id}).first() is not None
+
+
+def record_delivery(conn: Connection, *, delivery_id: str, source: str, file_name: str, archive_path: str,
+                    size_bytes: int, file_mtime: dt.datetime, row_count: int, periods: list[str],
+                    tables: list[tuple[str, str | None, int, list[str]]], warnings: list[Finding],
+                    report: dict[str, Any]) -> None:
+    """raw_delivery (status accepted), delivery_table per table, validation_warning per warning."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    conn.execute(text(
+        "INSERT INTO raw_delivery (delivery_id, source, file_name, archive_path, size_bytes, file_mtime,"
+        " received_at, status, row_count, periods, report) VALUES (:d, :s, :f, :a, :n, :m, :r, 'accepted',"
+        " :rc, :p, :rep)"),
+        {"d": delivery_id, "s": source, "f": file_name, "a": archive_path, "n": size_bytes, "m": file_mtime,
+         "r": now, "rc": row_count, "p": json.dumps(periods, ensure_ascii=False),
+         "rep": json.dumps(report, ensure_ascii=False, default=str)})
+    if tables:
+        conn.execute(text(
+            "INSERT INTO delivery_table (delivery_id, table_name, sheet, row_count, periods)"
+            " VALUES (:d, :t, :sh, :n, :p)"),
+            [{"d": delivery_id, "t": name, "sh": sheet, "n": n, "p": json.dumps(p, ensure_ascii=False)}
+             for name, sheet, n, p in tables])
+    if warnings:
+        default_table = tables[0][0] if tables else "-"
+        conn.execute(text(
+            "INSERT INTO validation_warning (delivery_id, seq, source, table_name, uscc, period, rule, message)"
+            " VALUES (:d, :seq, :s, :t, :u, :p, :r, :m)"),
+            [{"d": delivery_id, "seq": i, "s": w.source or source, "t": w.table or default_table, "u": w.uscc,
+              "p": w.period, "r": w.rule, "m": w.message} for i, w in enumerate(warnings, 1)])
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every warehouse table, sorted (tests compare warehouses with this)."""
+    from sqlalchemy import inspect
+
+    out = {}
+    with engine.connect() as conn:
+        for name in sorted(inspect(conn).get_table_names()):
+            rows = conn.execute(text(f"SELECT * FROM {name}")).all()
+            out[name] = sorted((tuple(r) for r in rows), key=repr)
+    return out
+
+
+__all__ = ["TABLES", "accepted_ids", "bulk_insert", "clear_staging", "is_accepted", "publish", "record_delivery",
+           "snapshot", "stage"]
