@@ -284,7 +284,7 @@ def _snapshot(inbox: Path) -> dict[str, tuple[str, float]]:
 def county(tmp_path_factory):
     out = tmp_path_factory.mktemp("county")
     summary = generate(out, seed=7)
-    inbox = out / "inbox"
+    inbox = out
     deliveries = read_inbox(inbox)
     return SimpleNamespace(summary=summary, inbox=inbox, deliveries=deliveries, core=apply_keys(deliveries))
 
@@ -480,7 +480,7 @@ def test_designed_status_landing(county, i, period):
 
 def test_deterministic(county, tmp_path):
     other = generate(tmp_path / "other", seed=8)
-    a, b = _snapshot(county.inbox), _snapshot(tmp_path / "other" / "inbox")
+    a, b = _snapshot(county.inbox), _snapshot(tmp_path / "other")
     assert set(a) == set(b)  # another seed: the same layout and arrival times ...
     assert all(a[k][1] == b[k][1] for k in a)
     changed = [k for k in a if a[k][0] != b[k][0]]
@@ -489,7 +489,7 @@ def test_deterministic(county, tmp_path):
     # the same seed again, into the used folder: identical bytes and mtimes, no stale files
     again = generate(tmp_path / "other", seed=7)
     assert again["rows"] == county.summary["rows"]
-    assert _snapshot(tmp_path / "other" / "inbox") == a
+    assert _snapshot(tmp_path / "other") == a
 
 
 # ------------------------------------------------------------------ province (scaled down)
@@ -497,7 +497,7 @@ def test_deterministic(county, tmp_path):
 
 def test_province_scaled_down(tmp_path):
     s = generate(tmp_path, scale="province", seed=3, n_enterprises=1200, chunk_size=400)
-    inbox = tmp_path / "inbox"
+    inbox = tmp_path
     assert not list(inbox.rglob("*.xlsx"))
     deliveries = read_inbox(inbox)
     core = apply_keys(deliveries)
@@ -534,5 +534,5 @@ def test_province_streams_rows(tmp_path, monkeypatch):
     generate(tmp_path, scale="province", seed=1, n_enterprises=2000, chunk_size=250)
     assert max(sizes) <= 250  # never more than one chunk at a time
     assert sum(sizes) > 2000 * 12 * 2
-    tax_file = next((tmp_path / "inbox" / "tax").glob("*.csv"))
+    tax_file = next((tmp_path / "tax").glob("*.csv"))
     assert tax_file.read_bytes().count(b"\n") == 2001

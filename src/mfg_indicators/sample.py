@@ -3,7 +3,7 @@ in exactly the formats of ``shared/spec/feeds.md``.
 
     generate(out_dir, scale="county", seed=0) -> summary dict
 
-writes ``out_dir/inbox/<source>/...`` (registry, tax, energy, stats, projects, ledgers). Column
+writes ``out_dir/<source>/...`` (registry, tax, energy, stats, projects, ledgers). Column
 headers come from :mod:`mfg_indicators.feeds`, towns, industry groups, indicator codes and units
 from the plan configuration. Same seed -> the same bytes and the same file mtimes (arrival order =
 mtime, then name); another seed -> other data with the same design.
@@ -195,17 +195,17 @@ def generate(
     n_enterprises: int | None = None,
     chunk_size: int | None = None,
 ) -> dict:
-    """Write a sample inbox under ``out_dir/inbox`` and return a summary.
+    """Write a sample inbox into ``out_dir`` (the inbox itself) and return a summary.
 
     ``n_enterprises`` (province only) scales the province down for tests; ``chunk_size`` is the
     number of enterprises whose monthly rows are generated and written at a time. Files already
-    in ``out_dir/inbox/<source>/`` are removed first.
+    in ``out_dir/<source>/`` are removed first.
     """
     if scale not in SCALES:
         raise ValueError(f"scale must be one of {SCALES}, not {scale!r}")
     cfg = config or load_config()
     out = Path(out_dir)
-    inbox = out / "inbox"
+    inbox = out
     inbox.mkdir(parents=True, exist_ok=True)
     _clear_inbox(inbox)
     for src in feeds.SOURCES:
