@@ -1,0 +1,380 @@
+#!/usr/bin/env python
+"""Build include/templates/bulletin.docx — the docxtpl template of the 进展情况通报 — with
+python-docx, so the template is reproducible from code. The office may restyle the result in
+WPS or Word (styles, spacing, colours, column widths); keep each Jinja tag inside one run (type
+it in one go, do not format part of it).
+
+Layout (bulletin.md → Layout): A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
+title 22 pt; body 16 pt with 28 pt exact line spacing; 一、headings in the heading (黑体) font,
+（一）headings in the subheading (楷体) font; tables 10.5 pt (五号); page numbers "— N —".
+Font names here are the configuration's first choices; at render time every run and style gets
+the family actually resolved on the rendering machine (mfg_indicators.render.docx_renderer).
+
+Usage: .venv/bin/python scripts/make_docx_template.py [--config config/yunhe-2022.yaml] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt, RGBColor
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+LATIN = "Times New Roman"
+RED = RGBColor(0xC0, 0x00, 0x00)
+TEXT_WIDTH_MM = 210 - 28 - 26  # 156
+
+
+def set_fonts(rpr_parent, east_asia: str, latin: str = LATIN) -> None:
+    """Explicit font names on a style's or run's rPr (theme fonts removed: they would win)."""
+    rpr = rpr_parent.get_or_add_rPr()
+    rfonts = rpr.find(qn("w:rFonts"))
+    if rfonts is None:
+        rfonts = OxmlElement("w:rFonts")
+        rpr.insert(0, rfonts)
+    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
+        rfonts.attrib.pop(qn(attr), None)
+    rfonts.set(qn("w:ascii"), latin)
+    rfonts.set(qn("w:hAnsi"), latin)
+    rfonts.set(qn("w:cs"), latin)
+    rfonts.set(qn("w:eastAsia"), east_asia)
+
+
+def paragraph_style(doc, name: str, *, base: str | None = "Normal", font: str, size: float,
+                    align=None, indent_first: float | None = None, exact: float | None = None,
+                    before: float = 0, after: float = 0, colour: RGBColor | None = None,
+                    keep_next: bool = False, bold: bool = False):
+    styles = doc.styles
+    st = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if base and name != base:
+        st.base_style = styles[base]
+    st.font.size = Pt(size)
+    st.font.bold = bold
+    st.font.italic = False
+    st.font.color.rgb = colour or RGBColor(0, 0, 0)
+    set_fonts(st.element, font)
+    pf = st.paragraph_format
+    pf.space_before = Pt(before)
+    pf.space_after = Pt(after)
+    if exact:
+        pf.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        pf.line_spacing = Pt(exact)
+    else:
+        pf.line_spacing_rule = WD_LINE_SPACING.SINGLE
+    if indent_first is not None:
+        pf.first_line_indent = Pt(indent_first)
+    if align is not None:
+        pf.alignment = align
+    pf.keep_with_next = keep_next
+    pf.widow_control = True
+    st.quick_style = True
+    return st
+
+
+def border(p_or_style_el, *sides: str, colour: str = "000000", size: int = 6, space: int = 1) -> None:
+    """Paragraph borders (pBdr) on a paragraph or paragraph style element."""
+    ppr = p_or_style_el.get_or_add_pPr()
+    pbdr = ppr.find(qn("w:pBdr"))
+    if pbdr is None:
+        pbdr = OxmlElement("w:pBdr")
+        ppr.append(pbdr)
+    for side in sides:
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:val"), "single")
+        el.set(qn("w:sz"), str(size))
+        el.set(qn("w:space"), str(space))
+        el.set(qn("w:color"), colour)
+        pbdr.append(el)
+
+
+def add_par(doc_or_cell, text: str = "", style: str = "Bulletin Body"):
+    p = doc_or_cell.add_paragraph(style=style)
+    if text:
+        p.add_run(text)  # one run: a Jinja tag must never be split across runs
+    return p
+
+
+def set_cell_width(cell, mm: float) -> None:
+    cell.width = Mm(mm)
+
+
+def repeat_header(row) -> None:
+    trpr = row._tr.get_or_add_trPr()
+    el = OxmlElement("w:tblHeader")
+    el.set(qn("w:val"), "true")
+    trpr.append(el)
+
+
+def loop_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str,
+               extra_rows: list[list[str]] = ()):
+    """A table: header row, a ``{%tr for %}`` row, the row template, ``{%tr endfor %}``, then
+    fixed rows (e.g. a total)."""
+    assert len(headers) == len(cells) == len(widths), (headers, cells)
+    assert abs(sum(widths) - TEXT_WIDTH_MM) < 0.5, sum(widths)
+    rows = 4 + len(extra_rows)
+    t = doc.add_table(rows=rows, cols=len(headers))
+    t.style = doc.styles["Table Grid"]
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
+    t.autofit = False
+    contents = [headers, [f"{{%tr for {loop} %}}"] + [""] * (len(headers) - 1), cells,
+                ["{%tr endfor %}"] + [""] * (len(headers) - 1), *extra_rows]
+    for r, (row, values) in enumerate(zip(t.rows, contents)):
+        for cell, value, w in zip(row.cells, values, widths):
+            set_cell_width(cell, w)
+            p = cell.paragraphs[0]
+            p.style = doc.styles["Bulletin Table Header" if r == 0 else "Bulletin Table"]
+            if value:
+                p.add_run(value)
+    repeat_header(t.rows[0])
+    return t
+
+
+def build(config_path: Path | None, out: Path) -> Path:
+    from mfg_indicators.config import load_config
+
+    cfg = load_config(config_path)
+    fonts = {role: cfg["fonts"][role][0] for role in ("title", "body", "heading", "subheading")}
+
+    doc = Document()
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Mm(210), Mm(297)
+    sec.top_margin, sec.bottom_margin = Mm(37), Mm(35)
+    sec.left_margin, sec.right_margin = Mm(28), Mm(26)
+    sec.header_distance, sec.footer_distance = Mm(15), Mm(25)
+
+    # document defaults: explicit names instead of theme fonts, Chinese language
+    rpr_default = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    rfonts = rpr_default.find(qn("w:rFonts"))
+    for attr in list(rfonts.attrib):
+        del rfonts.attrib[attr]
+    rfonts.set(qn("w:ascii"), LATIN)
+    rfonts.set(qn("w:hAnsi"), LATIN)
+    rfonts.set(qn("w:cs"), LATIN)
+    rfonts.set(qn("w:eastAsia"), fonts["body"])
+    lang = rpr_default.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr_default.append(lang)
+    lang.set(qn("w:val"), "en-US")
+    lang.set(qn("w:eastAsia"), "zh-CN")
+
+    paragraph_style(doc, "Normal", base=None, font=fonts["body"], size=16)
+    paragraph_style(doc, "Bulletin Body", font=fonts["body"], size=16, exact=28, indent_first=32,
+                    align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    paragraph_style(doc, "Bulletin Title", font=fonts["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    colour=RED, before=0, after=12)
+    paragraph_style(doc, "Bulletin Issue", font=fonts["body"], size=16, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    after=12)
+    paragraph_style(doc, "Bulletin Meta", font=fonts["body"], size=14, align=WD_ALIGN_PARAGRAPH.LEFT)
+    date_style = paragraph_style(doc, "Bulletin Date", font=fonts["body"], size=14,
+                                 align=WD_ALIGN_PARAGRAPH.RIGHT)
+    border(date_style.element, "bottom", colour="C00000", size=18, space=4)  # the red rule
+    paragraph_style(doc, "Heading 1", font=fonts["heading"], size=16, exact=28, indent_first=32,
+                    keep_next=True, before=6, after=0)
+    paragraph_style(doc, "Heading 2", font=fonts["subheading"], size=16, exact=28, indent_first=32,
+                    keep_next=True, before=0, after=0)
+    paragraph_style(doc, "Bulletin Table", font=fonts["body"], size=10.5)
+    paragraph_style(doc, "Bulletin Table Header", font=fonts["heading"], size=10.5,
+                    align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph_style(doc, "Bulletin Note", font=fonts["body"], size=10.5, before=2, after=6)
+    paragraph_style(doc, "Bulletin Figure", font=fonts["body"], size=12, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    before=6)
+    paragraph_style(doc, "Bulletin Caption", font=fonts["body"], size=12, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    after=6)
+    paragraph_style(doc, "Bulletin Annex Label", font=fonts["heading"], size=16, exact=28)
+    paragraph_style(doc, "Bulletin Annex Title", font=fonts["title"], size=22, align=WD_ALIGN_PARAGRAPH.CENTER,
+                    before=6, after=12)
+    colophon = paragraph_style(doc, "Bulletin Colophon", font=fonts["body"], size=14, exact=28,
+                               indent_first=0)
+    colophon.paragraph_format.left_indent = Pt(14)
+    border(colophon.element, "top", "bottom", "between", size=6)
+    for st in ("Heading 1", "Heading 2"):
+        doc.styles[st].font.bold = False
+        doc.styles[st].font.color.rgb = RGBColor(0, 0, 0)
+    # tables carry a style too (Table Grid): their text comes from the cell paragraphs' styles
+
+    # --- 报头 ---
+    add_par(doc, "{{ title }}", "Bulletin Title")
+    add_par(doc, "{{ issue_no }}", "Bulletin Issue")
+    add_par(doc, "{{ editor }}", "Bulletin Meta")
+    add_par(doc, "{{ issue_date }}", "Bulletin Date")
+    add_par(doc, "", "Bulletin Body")
+
+    # --- 一、总体情况 ---
+    add_par(doc, "{{ h.overview }}", "Heading 1")
+    add_par(doc, "{{ overview }}")
+
+    # --- 二、主要指标完成情况 ---
+    add_par(doc, "{{ h.table }}", "Heading 1")
+    loop_table(doc, ["序号", "指标", "单位", "目标", "{{ month_range }}完成", "完成率", "序时进度", "状态", "牵头单位"],
+               ["{{ r.no }}", "{{ r.name }}", "{{ r.unit }}", "{{ r.target }}", "{{ r.actual }}",
+                "{{ r.progress }}", "{{ r.time_progress }}", "{% cellbg r.fill %}{{ r.status_word }}",
+                "{{ r.lead_unit }}"],
+               [7, 35, 12, 14, 23, 15, 15, 18, 17], "r in table.rows")
+    add_par(doc, "{{ table.legend }}", "Bulletin Note")
+    add_par(doc, "{{ charts.status }}", "Bulletin Figure")
+    add_par(doc, "{{ captions.status }}", "Bulletin Caption")
+
+    # --- 三、分攻坚组进展 ---
+    add_par(doc, "{{ h.groups }}", "Heading 1")
+    add_par(doc, "{%p for g in groups %}")
+    add_par(doc, "{{ g.heading }}", "Heading 2")
+    add_par(doc, "{{ g.summary }}")
+    add_par(doc, "{%p for s in g.sentences %}")
+    add_par(doc, "{{ s }}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{{ charts.growth }}", "Bulletin Figure")
+    add_par(doc, "{{ captions.growth }}", "Bulletin Caption")
+
+    # --- 四、主导产业与乡镇（街道） ---
+    add_par(doc, "{{ h.rankings }}", "Heading 1")
+    add_par(doc, "{%p for s in rankings.intro %}")
+    add_par(doc, "{{ s }}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{{ h.rankings_industry }}", "Heading 2")
+    rank_headers = ["产业", "评价企业（家）", "亩均税收", "折年", "排名", "亩均增加值", "折年", "排名"]
+    rank_cells = ["{{ r.name }}", "{{ r.enterprises }}", "{{ r.tax }}", "{{ r.tax_annual }}", "{{ r.tax_rank }}",
+                  "{{ r.va }}", "{{ r.va_annual }}", "{{ r.va_rank }}"]
+    rank_widths = [30, 20, 18, 18, 13, 20, 20, 17]
+    t = loop_table(doc, rank_headers, rank_cells, rank_widths, "r in rankings.industry",
+                   extra_rows=[["{{ rankings.industry_total.name }}", "{{ rankings.industry_total.enterprises }}",
+                                "{{ rankings.industry_total.tax }}", "{{ rankings.industry_total.tax_annual }}", "—",
+                                "{{ rankings.industry_total.va }}", "{{ rankings.industry_total.va_annual }}", "—"]])
+    # rows for the excluded group(s), shown apart
+    for values in (["{%tr for r in rankings.apart %}"] + [""] * 7,
+                   ["{{ r.name }}（单列，不计入目标）", "{{ r.enterprises }}", "{{ r.tax }}", "{{ r.tax_annual }}", "—",
+                    "{{ r.va }}", "{{ r.va_annual }}", "—"],
+                   ["{%tr endfor %}"] + [""] * 7):
+        row = t.add_row()
+        for cell, value, w in zip(row.cells, values, rank_widths):
+            set_cell_width(cell, w)
+            cell.paragraphs[0].style = doc.styles["Bulletin Table"]
+            if value:
+                cell.paragraphs[0].add_run(value)
+    add_par(doc, "{{ charts.per_mu }}", "Bulletin Figure")
+    add_par(doc, "{{ captions.per_mu }}", "Bulletin Caption")
+    add_par(doc, "{{ h.rankings_town }}", "Heading 2")
+    loop_table(doc, ["乡镇（街道）"] + rank_headers[1:], rank_cells, rank_widths, "r in rankings.town")
+    add_par(doc, "{%p for s in rankings.notes %}")
+    add_par(doc, "{{ s }}", "Bulletin Note")
+    add_par(doc, "{%p endfor %}")
+
+    # --- 五、存在问题 ---
+    add_par(doc, "{{ h.problems }}", "Heading 1")
+    add_par(doc, "{{ problems_intro }}")
+    add_par(doc, "{%p for s in problems %}")
+    add_par(doc, "{{ s }}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{%p if problems_tail %}")
+    add_par(doc, "{{ problems_tail }}")
+    add_par(doc, "{%p endif %}")
+
+    # --- 六、下步工作 ---
+    add_par(doc, "{{ h.next_steps }}", "Heading 1")
+    add_par(doc, "{%p for s in next_steps %}")
+    p = add_par(doc, "", "Bulletin Body")
+    p.add_run("{{ s.heading }}：")  # its own run: restyle it (e.g. 楷体) without touching the text run
+    p.add_run("{{ s.text }}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{%p if next_steps_empty %}")
+    add_par(doc, "{{ next_steps_empty }}")
+    add_par(doc, "{%p endif %}")
+
+    # --- 附件：数据说明 ---
+    p = add_par(doc, "{{ h.annex_label }}", "Bulletin Annex Label")
+    p.paragraph_format.page_break_before = True
+    add_par(doc, "{{ h.annex_title }}", "Bulletin Annex Title")
+    add_par(doc, "{{ h.annex_deliveries }}", "Heading 1")
+    loop_table(doc, ["序号", "来源", "文件", "所属期", "接收时间", "行数", "sha256（前12位）"],
+               ["{{ d.no }}", "{{ d.source }}", "{{ d.file }}", "{{ d.periods }}", "{{ d.received }}",
+                "{{ d.rows }}", "{{ d.sha }}"],
+               [8, 24, 30, 28, 24, 12, 30], "d in annex.deliveries")
+    add_par(doc, "{{ annex.deliveries_note }}", "Bulletin Note")
+    add_par(doc, "{{ h.annex_warnings }}", "Heading 1")
+    add_par(doc, "{{ annex.warnings_note }}")
+    add_par(doc, "{%p if annex.warnings %}")
+    loop_table(doc, ["序号", "来源", "统一社会信用代码", "提示"],
+               ["{{ w.no }}", "{{ w.source }}", "{{ w.uscc }}", "{{ w.message }}"],
+               [10, 24, 42, 80], "w in annex.warnings")
+    add_par(doc, "{%p endif %}")
+    add_par(doc, "{{ h.annex_rejected }}", "Heading 1")
+    add_par(doc, "{{ annex.rejected_note }}")
+    add_par(doc, "{%p if annex.rejected %}")
+    loop_table(doc, ["序号", "文件", "工作表", "行", "列", "原因"],
+               ["{{ x.no }}", "{{ x.file }}", "{{ x.sheet }}", "{{ x.row }}", "{{ x.column }}", "{{ x.reason }}"],
+               [10, 36, 20, 12, 24, 54], "x in annex.rejected")
+    add_par(doc, "{%p endif %}")
+    add_par(doc, "{{ h.annex_no_data }}", "Heading 1")
+    add_par(doc, "{{ annex.no_data_note }}")
+    add_par(doc, "{%p for x in annex.no_data %}")
+    add_par(doc, "{{ x.no }}. {{ x.name }}：{{ x.reason }}")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{{ h.annex_calibers }}", "Heading 1")
+    loop_table(doc, ["序号", "指标", "单位", "口径"],
+               ["{{ c.no }}", "{{ c.name }}", "{{ c.unit }}", "{{ c.caliber }}"],
+               [10, 46, 18, 82], "c in annex.calibers")
+
+    # --- 报尾 (版记) ---
+    add_par(doc, "", "Bulletin Body")
+    add_par(doc, "{%p for d in distribution %}")
+    add_par(doc, "{{ d.label }}：{{ d.text }}", "Bulletin Colophon")
+    add_par(doc, "{%p endfor %}")
+    add_par(doc, "{{ editor }}　　{{ issue_date }}印发", "Bulletin Colophon")
+
+    # footer: — page —
+    fp = sec.footer.paragraphs[0]
+    fp.style = doc.styles["Bulletin Caption"]
+    fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    fp.add_run("— ")
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), "PAGE")
+    r = OxmlElement("w:r")
+    t_ = OxmlElement("w:t")
+    t_.text = "1"
+    r.append(t_)
+    fld.append(r)
+    fp._p.append(fld)
+    fp.add_run(" —")
+
+    cp = doc.core_properties
+    cp.title = "{{ title }}"
+    cp.subject = "{{ subject }}"
+    cp.author = cfg["bulletin"]["editor"]
+    cp.last_modified_by = cfg["bulletin"]["editor"]
+    cp.comments = "由 scripts/make_docx_template.py 生成的 docxtpl 模板"
+    cp.created = cp.modified = dt.datetime(2022, 7, 1)
+    cp.revision = 1
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc.save(out)
+    from mfg_indicators.render.docx_renderer import normalize_zip
+
+    normalize_zip(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=None)
+    ap.add_argument("--out", type=Path, default=ROOT / "include" / "templates" / "bulletin.docx")
+    args = ap.parse_args(argv)
+    print(build(args.config, args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,153 @@
+"""Delivering the bulletin: the e-mail (read back with the ``email`` package), sending through a
+real SMTP server (aiosmtpd on loopback) via an Airflow connection from AIRFLOW_CONN_<ID>, the
+.eml fallback, and the archive manifest."""
+
+from __future__ import annotations
+
+import email
+import json
+import socket
+import uuid
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from mfg_indicators.config import load_config
+from mfg_indicators.deliver import archive_bulletin, build_message, send_bulletin, sha256_file, write_eml
+from mfg_indicators.render import render_bulletin
+from mfg_indicators.render.sample import sample_document, seed_warehouse
+from mfg_indicators.warehouse import connect
+
+PERIOD = "2023-06"
+SUBJECT = "【进展通报】云和县制造业“腾笼换鸟、凤凰涅槃”攻坚行动（2023年第6期）"
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config()
+
+
+@pytest.fixture(scope="module")
+def bulletin(tmp_path_factory, config):
+    root = tmp_path_factory.mktemp("deliver")
+    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
+    totals = seed_warehouse(engine, config, PERIOD)
+    doc = sample_document(config, PERIOD, per_mu=totals)
+    paths = render_bulletin(engine, config, doc, root / "out")
+    yield {"paths": paths, "doc": doc, "totals": totals, "engine": engine, "root": root}
+    engine.dispose()
+
+
+def _check_message(msg, paths, *, sender: str | None = None):
+    assert msg["Subject"] == SUBJECT
+    assert msg["To"] == "zhxtz@example.gov.cn"
+    if sender:
+        assert msg["From"] == sender
+    attachments = {p.get_filename(): p for p in msg.iter_attachments()}
+    assert set(attachments) == {"bulletin-2023-06.docx", "bulletin-2023-06.pdf"}
+    assert attachments["bulletin-2023-06.pdf"].get_content_type() == "application/pdf"
+    assert attachments["bulletin-2023-06.pdf"].get_content() == paths["pdf"].read_bytes()
+    assert attachments["bulletin-2023-06.docx"].get_content() == paths["docx"].read_bytes()
+    html_part = msg.get_body(("html",))
+    html = html_part.get_content()
+    assert '<html lang="zh-CN">' in html and "一、总体情况" in html and "第6期" in html
+    assert "data:image/png" not in html
+    # every cid: image of the body is a related part
+    cids = {c for c in __import__("re").findall(r'src="cid:([^"]+)"', html)}
+    assert len(cids) == 3
+    related = {p["Content-ID"].strip("<>") for p in msg.walk() if p.get_content_type() == "image/png"}
+    assert cids == related
+    plain = msg.get_body(("plain",)).get_content()
+    assert "2023年1—6月，攻坚行动纳入监测的主要指标共37项" in plain
+
+
+def test_message_subject_body_attachments(bulletin, config):
+    msg = build_message(bulletin["paths"], config, bulletin["doc"])
+    parsed = email.message_from_bytes(msg.as_bytes(policy=policy.SMTP), policy=policy.default)
+    _check_message(parsed, bulletin["paths"])
+
+
+def test_eml_written_when_no_connection(bulletin, config, tmp_path, monkeypatch):
+    conn_id = f"no_such_smtp_{uuid.uuid4().hex[:6]}"
+    monkeypatch.delenv(f"AIRFLOW_CONN_{conn_id.upper()}", raising=False)
+    out = send_bulletin(bulletin["paths"], config, bulletin["doc"], smtp_conn_id=conn_id, outbox=tmp_path / "outbox")
+    assert out == tmp_path / "outbox" / "bulletin-2023-06.eml"
+    parsed = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    _check_message(parsed, bulletin["paths"])
+    # and smtp_conn_id=None always writes the .eml (CLI `run`)
+    assert write_eml(bulletin["paths"], config, bulletin["doc"], tmp_path / "cli").name == "bulletin-2023-06.eml"
+
+
+class _Collector:
+    def __init__(self):
+        self.envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = _Collector()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+@pytest.mark.parametrize("form", ["json", "uri"])
+def test_send_through_airflow_smtp_connection(bulletin, config, smtp_server, tmp_path, monkeypatch, form):
+    port, handler = smtp_server
+    conn_id = f"bulletin_smtp_{form}"
+    if form == "json":
+        value = json.dumps({"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+                            "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0,
+                                      "from_email": "bulletin@yunhe.example.gov.cn"}})
+    else:
+        value = (f"smtp://127.0.0.1:{port}/?disable_ssl=true&disable_tls=true&retry_limit=0"
+                 "&from_email=bulletin%40yunhe.example.gov.cn")
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", value)
+    result = send_bulletin(bulletin["paths"], config, bulletin["doc"], smtp_conn_id=conn_id,
+                           outbox=tmp_path / "outbox")
+    assert result is None
+    assert not (tmp_path / "outbox").exists()
+    assert len(handler.envelopes) == 1
+    env = handler.envelopes[0]
+    assert env.mail_from == "bulletin@yunhe.example.gov.cn"
+    assert env.rcpt_tos == ["zhxtz@example.gov.cn"]
+    received = email.message_from_bytes(env.original_content or env.content, policy=policy.default)
+    _check_message(received, bulletin["paths"], sender="bulletin@yunhe.example.gov.cn")
+
+
+def test_archive_manifest(bulletin, config, tmp_path):
+    paths = dict(bulletin["paths"])
+    paths["eml"] = write_eml(paths, config, bulletin["doc"], tmp_path / "eml")
+    manifest_path = archive_bulletin(paths, bulletin["doc"], bulletin["engine"], tmp_path / "archive", config=config)
+    assert manifest_path == tmp_path / "archive" / PERIOD / "r1" / "manifest.json"
+    m = json.loads(manifest_path.read_text(encoding="utf-8"))
+    assert m["period"] == PERIOD and m["issue_number"] == 6 and m["issue_date"] == "2023-07-10"
+    assert {d["sha256"] for d in m["inputs"]["deliveries"]} == set(bulletin["totals"]["deliveries"])
+    assert len(m["inputs"]["indicators_document_sha256"]) == 64
+    outputs = {o["name"]: o["sha256"] for o in m["outputs"]}
+    assert set(outputs) >= {"bulletin-2023-06.docx", "bulletin-2023-06.pdf", "bulletin-2023-06.html",
+                            "bulletin-2023-06.eml", "bulletin-2023-06-growth.png"}
+    for name, sha in outputs.items():
+        archived = manifest_path.parent / name
+        assert sha256_file(archived) == sha
+    # archiving the same outputs again: no new revision
+    assert archive_bulletin(paths, bulletin["doc"], bulletin["engine"], tmp_path / "archive", config=config) == manifest_path
+    # a changed output: a new revision, the old one kept
+    changed = tmp_path / "bulletin-2023-06.html"
+    changed.write_text(paths["html"].read_text(encoding="utf-8") + "<!-- 修订 -->", encoding="utf-8")
+    second = archive_bulletin({**paths, "html": changed}, bulletin["doc"], bulletin["engine"],
+                              tmp_path / "archive", config=config)
+    assert second.parent.name == "r2" and manifest_path.exists()
