@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# Make sure a free CJK font family is installed (the bulletin's fallback for 仿宋/小标宋/黑体).
-# Installs Debian's fonts-noto-cjk when missing and we are root; otherwise says what to run.
+# System packages the bulletin needs, from Debian (run by `make setup`, so by `make demo`/`make test`):
+#   fonts-noto-cjk      free CJK fallbacks for 仿宋/小标宋/黑体 (Noto Serif/Sans CJK SC)
+#   fonts-arphic-ukai   楷体 fallback (AR PL UKai) for （一） headings
+#   libharfbuzz-subset0 fast font subsetting for WeasyPrint (without it one PDF takes ~45 s)
+# Installs what is missing when run as root with apt-get; otherwise prints the command to run.
 set -euo pipefail
-if fc-list 2>/dev/null | grep -q "Noto Serif CJK SC"; then
-  exit 0
-fi
+need=()
+fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || need+=(fonts-noto-cjk)
+fc-list 2>/dev/null | grep -q "AR PL UKai" || need+=(fonts-arphic-ukai)
+ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || need+=(libharfbuzz-subset0)
+[ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
-  echo "Installing CJK fonts (Debian fonts-noto-cjk) for the bulletin..."
-  (apt-get install -y -q fonts-noto-cjk >/dev/null 2>&1) || {
-    apt-get update -q >/dev/null && apt-get install -y -q fonts-noto-cjk >/dev/null; }
+  echo "Installing ${need[*]} (Debian) for the bulletin ..."
+  if ! apt-get install -y -q "${need[@]}" >/dev/null 2>&1; then
+    apt-get update -q >/dev/null
+    apt-get install -y -q "${need[@]}" >/dev/null
+  fi
   fc-cache -f >/dev/null 2>&1 || true
 else
-  echo "WARNING: no CJK font found. Install one: sudo apt-get install fonts-noto-cjk" >&2
+  echo "WARNING: missing ${need[*]}; install them: sudo apt-get install ${need[*]}" >&2
 fi
