@@ -88,7 +88,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
               quarantine_dir: Path | None = None, smtp_conn_id: str | None = None,
               quiet: bool = False) -> RunResult:
     from .compute import compute_indicators, indicators_document, write_indicators_json
-    from .deliver import archive_bulletin, send_bulletin
+    from .deliver import archive_bulletin, send_bulletin, write_eml
     from .ingest import ingest_inbox
     from .render import render_bulletin
 
@@ -114,8 +114,8 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
         with log.stage(f"compute indicators {period}") as st:
             computed = compute_indicators(engine, config, period)
             st.rows = len(computed.indicators)
-            warnings = live_warnings(engine, period) + [w.as_warning() for w in computed.warnings]
-            document = indicators_document(config, period, computed, warnings=warnings,
+            # ingestion warnings from the warehouse; indicators_document appends the computation's own
+            document = indicators_document(config, period, computed, warnings=live_warnings(engine, period),
                                            rejected=result.rejected)
             result.document = document
             result.outputs["json"] = write_indicators_json(out_dir, document)
@@ -125,12 +125,14 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             result.outputs.update({k: v for k, v in paths.items() if k in ("docx", "pdf", "html")})
             st.detail = ", ".join(sorted(paths))
 
-        with log.stage("deliver bulletin"):
-            eml = send_bulletin(paths, config, document, smtp_conn_id=smtp_conn_id, outbox=out_dir)
-            if eml is not None:
-                result.outputs["eml"] = eml
+        with log.stage("deliver bulletin") as st:
+            # the .eml is always written beside the JSON; with an SMTP connection it is also sent
+            result.outputs["eml"] = write_eml(paths, config, document, out_dir)
+            if smtp_conn_id:
+                send_bulletin(paths, config, document, smtp_conn_id=smtp_conn_id, outbox=out_dir)
+                st.detail = f"sent through Airflow connection {smtp_conn_id}"
             result.outputs["manifest"] = archive_bulletin(paths, document, engine,
-                                                          out_dir / "bulletin-archive")
+                                                          out_dir / "bulletin-archive", config=config)
     finally:
         engine.dispose()
     return result

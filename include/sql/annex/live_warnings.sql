@@ -1,8 +1,9 @@
--- Validation warnings that still describe the warehouse for a report on month :period of year Y:
+-- Validation warnings that still describe the warehouse for a report on month N of year Y:
 -- only deliveries that still own rows in a core table (a corrected month's old delivery drops
--- out), and only rows dated in year Y up to the period, the roster year Y itself, or undated.
--- {live_deliveries} is a UNION of "SELECT DISTINCT delivery_id FROM core_<table>" over the feed
--- tables, filled in from mfg_indicators.feeds.
+-- out), and only rows dated in year Y up to month N, the roster year Y itself, or undated.
+-- The placeholder in braces is a UNION of "SELECT DISTINCT delivery_id FROM core_<table>" over
+-- the feed tables, filled in from mfg_indicators.feeds. (No colons in comments: SQLAlchemy
+-- would read them as bind parameters.)
 SELECT w.source, w.table_name, w.uscc, w.period, w.rule, w.message
 FROM validation_warning w
 WHERE w.delivery_id IN ({live_deliveries})
