@@ -57,10 +57,19 @@ for _i, _ch in enumerate(_uscc.CHARSET):
 _WEIGHTS = np.array(_uscc.WEIGHTS, dtype=np.int64)
 
 
+def str_mask(values: pd.Series) -> pd.Series:
+    """True where the value is a str (fast path: a column of strings only)."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        return pd.Series(True, index=values.index)
+    if pd.api.types.infer_dtype(values, skipna=False) == "string":
+        return pd.Series(True, index=values.index)
+    return values.map(lambda v: isinstance(v, str)).astype(bool)
+
+
 def uscc_valid_mask(values: pd.Series) -> pd.Series:
     """True where the value is a USCC whose check digit verifies (same rule as uscc.is_valid)."""
     s = values.astype(object)
-    is_str = s.map(lambda v: isinstance(v, str)).astype(bool)
+    is_str = str_mask(s)
     out = pd.Series(False, index=s.index)
     if not is_str.any():
         return out
@@ -111,11 +120,11 @@ def feed_type_mask(values: pd.Series, feed_type: str) -> pd.Series:
     numeric_dtype = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
     if feed_type == "number":
         if numeric_dtype:
-            return pd.Series(np.isfinite(values.to_numpy(dtype=float)), index=values.index)
+            return pd.Series(np.isfinite(values.to_numpy(dtype=float, na_value=np.nan)), index=values.index)
         return values.map(lambda v: _is_real_number(v) and np.isfinite(float(v))).astype(bool)
     if feed_type in ("int", "yesno"):
         if numeric_dtype:
-            num = values.to_numpy(dtype=float)
+            num = values.to_numpy(dtype=float, na_value=np.nan)
             ok = np.isfinite(num) & (num == np.floor(np.where(np.isfinite(num), num, 0)))
             if feed_type == "yesno":
                 ok &= (num == 0) | (num == 1)
@@ -127,7 +136,7 @@ def feed_type_mask(values: pd.Series, feed_type: str) -> pd.Series:
         return values.map(check).astype(bool)
     if feed_type == "date":
         return values.map(lambda v: isinstance(v, dt.date)).astype(bool)
-    is_str = values.map(lambda v: isinstance(v, str)).astype(bool)
+    is_str = str_mask(values)
     if feed_type == "month":
         fm = values.astype(object).where(is_str, "").astype(str).str.fullmatch(_MONTH_RE)
         return (is_str & fm.fillna(False).astype(bool)).astype(bool)

@@ -152,6 +152,7 @@ class CollectedResult:
     file: str
     sheet: str | None
     result: Any  # great_expectations ExpectationSuiteValidationResult
+    suite: Any = None  # the ExpectationSuite it ran
 
 
 @dataclass
@@ -305,10 +306,27 @@ def validate_frame(table: Table, df: pd.DataFrame, *, source: str, file: str, sh
     result = batch.validate(suite, result_format={"result_format": "COMPLETE",
                                                   "unexpected_index_column_names": index_cols,
                                                   "return_unexpected_index_query": False})
+    found = findings_from_result(table, result, source=source, file=file, sheet=sheet, present=present)
     run = collector if collector is not None else _CURRENT_RUN.get()
     if run is not None:
-        run.add(CollectedResult(table=table.name, source=source, file=file, sheet=sheet, result=result))
-    return findings_from_result(table, result, source=source, file=file, sheet=sheet, present=present)
+        _trim_for_docs(result)
+        run.add(CollectedResult(table=table.name, source=source, file=file, sheet=sheet, result=result,
+                                suite=suite))
+    return found
+
+
+DOCS_MAX_ROWS = 200  # rows of unexpected values kept per expectation for Data Docs
+
+
+def _trim_for_docs(result: Any) -> None:
+    """Keep Data Docs pages small: at most DOCS_MAX_ROWS unexpected rows per expectation (the
+    findings, computed before, have them all; counts and percentages stay exact)."""
+    for er in result.results:
+        res = er.result or {}
+        for k in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list",
+                  "partial_unexpected_index_list"):
+            if isinstance(res.get(k), list) and len(res[k]) > DOCS_MAX_ROWS:
+                res[k] = res[k][:DOCS_MAX_ROWS]
 
 
 def findings_from_result(table: Table, result: Any, *, source: str, file: str, sheet: str | None,
@@ -405,10 +423,68 @@ def findings_from_result(table: Table, result: Any, *, source: str, file: str, s
 # --- Data Docs ------------------------------------------------------------------------------
 
 
-def write_data_docs(results: ValidationRun | list[CollectedResult] | list[Any], out_dir: Path) -> Path:
-    """Render the run's GX validation results as GX Data Docs (static HTML) into
-    ``out_dir/data-docs/``; return the path of its index.html."""
-    raise NotImplementedError  # filled in below
+def _safe_name(text: str) -> str:
+    import re
+
+    return re.sub(r"[^0-9A-Za-z\u4e00-\u9fff._-]+", "_", text).strip("._")[:80] or "x"
+
+
+def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Path | str, *,
+                    run_name: str = "validation") -> Path:
+    """Render the run's GX validation results as GX Data Docs (static HTML) in
+    ``out_dir/data-docs/``; return its index.html. The suites that ran are rendered too
+    (``expectations/<suite>.html``). Uses a throwaway context of its own, so nothing of earlier
+    runs leaks in."""
+    import datetime as dt
+
+    from . import gx_support  # noqa: F401 - registers the custom expectations (suites render them)
+    import great_expectations as gx
+    from great_expectations.core.run_identifier import RunIdentifier
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
+
+    items = list(results.results if isinstance(results, ValidationRun) else results)
+    site_dir = Path(out_dir) / "data-docs"
+    site_dir.mkdir(parents=True, exist_ok=True)
+    cfg = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+        analytics_enabled=False,
+        data_docs_sites={"run": {
+            "class_name": "SiteBuilder",
+            "show_how_to_buttons": False,
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }},
+    )
+    ctx = gx.get_context(mode="ephemeral", project_config=cfg)
+    added: set[str] = set()
+    for item in items:
+        if item.suite is not None and item.suite.name not in added:
+            doc = item.suite.to_json_dict()
+            doc.pop("id", None)
+            for e in doc.get("expectations", []):
+                e.pop("id", None)
+            ctx.suites.add(gx.ExpectationSuite(**doc))
+            added.add(item.suite.name)
+    run_id = RunIdentifier(run_name=_safe_name(run_name), run_time=dt.datetime.now(dt.timezone.utc))
+    for i, item in enumerate(items):
+        suite_name = getattr(item.result, "suite_name", None) or item.table
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id,
+                                         f"{i:03d}_{_safe_name(item.file)}_{_safe_name(item.sheet or '')}")
+        ctx.validation_results_store.set(key, item.result)
+    ctx.build_data_docs(site_names=["run"])
+    index = site_dir / "index.html"
+    if not index.exists():  # pragma: no cover - GX always writes it
+        raise RuntimeError(f"GX Data Docs did not write {index}")
+    return index
 
 
 # --- in-warehouse rules ---------------------------------------------------------------------
@@ -416,5 +492,262 @@ def write_data_docs(results: ValidationRun | list[CollectedResult] | list[Any], 
 
 def validate_in_warehouse(conn: Connection, table: Table, delivery_id: str, *, source: str,
                           config: PlanConfig) -> list[Finding]:
-    """Cross-table warning rules on the delivery staged in ``stg_<table>``."""
-    raise NotImplementedError  # filled in below
+    """Cross-table warning rules on the delivery staged in ``stg_<table>`` (same transaction,
+    before publishing). Set-based SQL, portable between SQLite and PostgreSQL."""
+    from sqlalchemy import text
+
+    file = conn.execute(text("SELECT file_name FROM raw_delivery WHERE delivery_id = :d"),
+                        {"d": delivery_id}).scalar()
+    ctx = _WhCtx(conn=conn, table=table, d=delivery_id, source=source, file=file, config=config)
+    out: list[Finding] = []
+    if table.name in NOT_IN_REGISTRY_TABLES:
+        out += _rule_not_in_registry(ctx)
+    if table.name in JUMP_MEASURES:
+        out += _rule_jump(ctx)
+    if table.name == "stats_enterprise":
+        out += _rule_cumulative_decrease(ctx)
+    if table.name == "registry":
+        out += _rule_above_scale_no_land(ctx)
+    if table.name == "tax":
+        out += _rule_above_scale_no_tax(ctx)
+    if table.name in ("stats_enterprise", "stats_county"):
+        out += _rule_reconciliation(ctx)
+    return out
+
+
+# Which tables each warehouse rule looks at, and with which columns.
+NOT_IN_REGISTRY_TABLES = ("tax", "energy", "stats_enterprise")
+# month-on-month jump: (column, within the calendar year only — for 1–N月累计 values)
+JUMP_MEASURES = {
+    "tax": (("total_tax", False),),
+    "energy": (("energy_tce", False), ("electricity", False)),
+    "stats_enterprise": (("value_added", True), ("revenue", True)),
+}
+CUMULATIVE_COLUMNS = ("gross_output", "value_added", "revenue", "rd_expense")
+RECONCILE_INDICATOR = "规上工业增加值"  # 亿元, the bureau's level figure
+YI_TO_WAN = 10000  # 亿元 -> 万元
+
+
+@dataclass
+class _WhCtx:
+    conn: Any
+    table: Any
+    d: str
+    source: str
+    file: str | None
+    config: Any
+
+    def finding(self, rule: str, message: str, message_en: str, *, table: str | None = None,
+                row: Any = None, column: str | None = None, uscc: Any = None, period: Any = None) -> Finding:
+        return Finding(level=WARNING, source=self.source, rule=rule, message=message, message_en=message_en,
+                       table=table or self.table.name, file=self.file, sheet=None,
+                       row=int(row) if row is not None else None, column=column,
+                       uscc=str(uscc) if uscc is not None else None,
+                       period=str(period) if period is not None else None)
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        from sqlalchemy import bindparam, text
+
+        stmt = text(sql)
+        for k, v in params.items():
+            if isinstance(v, (list, tuple)):
+                stmt = stmt.bindparams(bindparam(k, expanding=True))
+        return list(self.conn.execute(stmt, {"d": self.d, **params}))
+
+
+def _month_index(alias: str) -> str:
+    """Portable SQL: months since year 0 of a 'YYYY-MM' period column."""
+    return (f"(CAST(SUBSTR({alias}.period, 1, 4) AS INTEGER) * 12 "
+            f"+ CAST(SUBSTR({alias}.period, 6, 2) AS INTEGER))")
+
+
+def _num(v: Any) -> str:
+    return _fmt_value(round(float(v), 4)) if v is not None else "（空）"
+
+
+def _delivery_months(ctx: _WhCtx) -> list[str]:
+    import re
+
+    got = ctx.rows(f"SELECT DISTINCT period FROM {ctx.table.stg} WHERE delivery_id = :d AND period IS NOT NULL")
+    return sorted(r[0] for r in got if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(r[0])))
+
+
+def _shift(month: str, k: int) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    i = y * 12 + (m - 1) + k
+    return f"{i // 12:04d}-{i % 12 + 1:02d}"
+
+
+def _combined_sql(t: Any, cols: list[str]) -> str:
+    """This delivery's rows plus core rows of the neighbouring months it does not replace
+    (``:neigh``): one row per (uscc, period), ``in_delivery`` = 1 for the delivery's."""
+    sel = ", ".join(cols)
+    return (f"SELECT uscc, period, {sel}, row_no, 1 AS in_delivery FROM {t.stg} "
+            f"WHERE delivery_id = :d AND uscc IS NOT NULL AND period IS NOT NULL "
+            f"UNION ALL "
+            f"SELECT uscc, period, {sel}, CAST(NULL AS INTEGER) AS row_no, 0 AS in_delivery FROM {t.core} "
+            f"WHERE period IN :neigh")
+
+
+def _neighbours(months: list[str]) -> list[str]:
+    ms = set(months)
+    return sorted({_shift(m, k) for m in months for k in (-1, 1)} - ms)
+
+
+def _rule_not_in_registry(ctx: _WhCtx) -> list[Finding]:
+    t = ctx.table
+    if ctx.rows("SELECT 1 FROM core_registry WHERE uscc IS NOT NULL LIMIT 1") == []:
+        n = ctx.rows(f"SELECT COUNT(DISTINCT uscc) FROM {t.stg} WHERE delivery_id = :d AND uscc IS NOT NULL")[0][0]
+        if not n:
+            return []
+        return [ctx.finding("registry_empty", f"企业名录尚未入库，{t.title}中{n}家企业无法与名录核对",
+                            f"no registry loaded yet: {n} enterprises of {t.name} cannot be checked against it")]
+    got = ctx.rows(
+        f"SELECT s.uscc, MIN(s.row_no), MIN(s.period), MIN(s.name) FROM {t.stg} s "
+        f"WHERE s.delivery_id = :d AND s.uscc IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM core_registry r WHERE r.uscc = s.uscc) "
+        f"GROUP BY s.uscc ORDER BY MIN(s.row_no)")
+    return [ctx.finding("not_in_registry",
+                        f"{t.title}中的企业{u}（{name or '名称未填'}）不在企业名录中",
+                        f"enterprise {u} in {t.name} is not in the registry",
+                        row=row, column=t.column("uscc").header, uscc=u, period=period)
+            for u, row, period, name in got]
+
+
+def _rule_jump(ctx: _WhCtx) -> list[Finding]:
+    t = ctx.table
+    months = _delivery_months(ctx)
+    if not months:
+        return []
+    factor = float(ctx.config["quality"]["jump_factor"])
+    measures = JUMP_MEASURES[t.name]
+    combined = _combined_sql(t, [c for c, _ in measures])
+    out: list[Finding] = []
+    for col, within_year in measures:
+        year_cond = " AND SUBSTR(cur.period, 1, 4) = SUBSTR(prv.period, 1, 4)" if within_year else ""
+        got = ctx.rows(
+            f"WITH a AS ({combined}) "
+            f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.row_no, prv.row_no "
+            f"FROM a cur JOIN a prv ON prv.uscc = cur.uscc AND {_month_index('prv')} = {_month_index('cur')} - 1 "
+            f"WHERE (cur.in_delivery = 1 OR prv.in_delivery = 1) AND cur.{col} > 0 AND prv.{col} > 0 "
+            f"AND (cur.{col} > :f * prv.{col} OR prv.{col} > :f * cur.{col}){year_cond} "
+            f"ORDER BY cur.uscc, cur.period", neigh=_neighbours(months), f=factor)
+        head = t.column(col).header
+        for u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
+            out.append(ctx.finding(
+                "mom_jump",
+                f"企业{u}「{head}」环比变化超过{_fmt_value(factor)}倍：{p_prev}为{_num(v_prev)}，{p_cur}为{_num(v_cur)}，请核实（是否单位有误）",
+                f"{col} of {u} changes more than {factor:g}x month on month: {p_prev} {v_prev} -> {p_cur} {v_cur}",
+                row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
+                period=p_cur if row_cur is not None else p_prev))
+    return out
+
+
+def _rule_cumulative_decrease(ctx: _WhCtx) -> list[Finding]:
+    t = ctx.table
+    months = _delivery_months(ctx)
+    if not months:
+        return []
+    combined = _combined_sql(t, list(CUMULATIVE_COLUMNS))
+    out: list[Finding] = []
+    for col in CUMULATIVE_COLUMNS:
+        got = ctx.rows(
+            f"WITH a AS ({combined}) "
+            f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.row_no, prv.row_no "
+            f"FROM a cur JOIN a prv ON prv.uscc = cur.uscc AND {_month_index('prv')} = {_month_index('cur')} - 1 "
+            f"WHERE (cur.in_delivery = 1 OR prv.in_delivery = 1) "
+            f"AND SUBSTR(cur.period, 1, 4) = SUBSTR(prv.period, 1, 4) "
+            f"AND cur.{col} IS NOT NULL AND prv.{col} IS NOT NULL AND cur.{col} < prv.{col} - 0.000001 "
+            f"ORDER BY cur.uscc, cur.period", neigh=_neighbours(months))
+        head = t.column(col).header
+        for u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
+            out.append(ctx.finding(
+                "cumulative_decrease",
+                f"企业{u}「{head}」为1—N月累计值，但{p_cur}（{_num(v_cur)}）小于{p_prev}（{_num(v_prev)}），请核实",
+                f"cumulative {col} of {u} decreases: {p_prev} {v_prev} -> {p_cur} {v_cur}",
+                row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
+                period=p_cur if row_cur is not None else p_prev))
+    return out
+
+
+def _rule_above_scale_no_land(ctx: _WhCtx) -> list[Finding]:
+    t = ctx.table
+    got = ctx.rows(
+        "SELECT uscc, row_no, roster_year, name FROM stg_registry WHERE delivery_id = :d "
+        "AND is_above_scale = 1 AND uscc IS NOT NULL AND (land_mu IS NULL OR land_mu <= 0) ORDER BY row_no")
+    head = t.column("land_mu").header
+    return [ctx.finding("above_scale_no_land",
+                        f"{year}年规上企业{u}（{name or '名称未填'}）未填报用地面积，亩均效益评价将不含该企业",
+                        f"above-scale enterprise {u} (roster {year}) has no land area",
+                        row=row, column=head, uscc=u, period=year)
+            for u, row, year, name in got]
+
+
+def _rule_above_scale_no_tax(ctx: _WhCtx) -> list[Finding]:
+    months = _delivery_months(ctx)
+    if not months:
+        return []
+    got = ctx.rows(
+        "WITH m AS (SELECT DISTINCT period FROM stg_tax WHERE delivery_id = :d AND period IN :months), "
+        "ry AS (SELECT m.period, (SELECT MAX(r.roster_year) FROM core_registry r "
+        "WHERE r.roster_year <= CAST(SUBSTR(m.period, 1, 4) AS INTEGER)) AS roster_year FROM m) "
+        "SELECT ry.period, r.uscc, r.name, r.roster_year FROM ry "
+        "JOIN core_registry r ON r.roster_year = ry.roster_year AND r.is_above_scale = 1 "
+        "WHERE NOT EXISTS (SELECT 1 FROM stg_tax s WHERE s.delivery_id = :d AND s.period = ry.period "
+        "AND s.uscc = r.uscc AND (s.total_tax IS NOT NULL OR s.vat IS NOT NULL OR s.cit IS NOT NULL "
+        "OR s.other_tax IS NOT NULL)) "
+        "ORDER BY ry.period, r.uscc", months=months)
+    head = ctx.table.column("total_tax").header
+    return [ctx.finding("above_scale_no_tax",
+                        f"规上企业{u}（{name or '名称未填'}，{year}年名录）{period}无税收数据",
+                        f"above-scale enterprise {u} (roster {year}) has no tax for {period}",
+                        column=head, uscc=u, period=period)
+            for period, u, name, year in got]
+
+
+def _rule_reconciliation(ctx: _WhCtx) -> list[Finding]:
+    """Σ enterprise 工业增加值 (企业月报) vs the bureau's 规上工业增加值 (亿元) at a month.
+
+    Called for either stats table after both of the delivery's tables are staged: the
+    企业月报 call checks its months, the 主要指标 call only months the delivery has no
+    企业月报 for (so a workbook with both gets one warning, not two)."""
+    t = ctx.table
+    if t.name == "stats_enterprise":
+        months_sql = ("SELECT DISTINCT period FROM stg_stats_enterprise WHERE delivery_id = :d "
+                      "AND period IS NOT NULL")
+    else:
+        months_sql = ("SELECT DISTINCT period FROM stg_stats_county WHERE delivery_id = :d "
+                      "AND indicator_name = :name AND period IS NOT NULL AND period NOT IN "
+                      "(SELECT period FROM stg_stats_enterprise WHERE delivery_id = :d AND period IS NOT NULL)")
+    tol = float(ctx.config["quality"]["reconciliation_tolerance_pct"])
+    got = ctx.rows(
+        f"WITH m AS ({months_sql}), "
+        "es AS (SELECT x.period, SUM(x.value_added) AS total, COUNT(x.value_added) AS n FROM ("
+        "  SELECT period, value_added FROM stg_stats_enterprise WHERE delivery_id = :d "
+        "  UNION ALL "
+        "  SELECT c.period, c.value_added FROM core_stats_enterprise c WHERE NOT EXISTS ("
+        "    SELECT 1 FROM stg_stats_enterprise s WHERE s.delivery_id = :d AND s.period = c.period)"
+        ") x WHERE x.period IN (SELECT period FROM m) GROUP BY x.period), "
+        "cv AS (SELECT period, value FROM stg_stats_county WHERE delivery_id = :d AND indicator_name = :name "
+        "  UNION ALL "
+        "  SELECT c.period, c.value FROM core_stats_county c WHERE c.indicator_name = :name AND NOT EXISTS ("
+        "    SELECT 1 FROM stg_stats_county s WHERE s.delivery_id = :d AND s.indicator_name = :name "
+        "    AND s.period = c.period)) "
+        "SELECT m.period, es.total, es.n, cv.value FROM m "
+        "JOIN es ON es.period = m.period JOIN cv ON cv.period = m.period "
+        "WHERE es.n > 0 AND cv.value > 0 "
+        "AND ABS(es.total - cv.value * :k) > :tol / 100.0 * cv.value * :k "
+        "ORDER BY m.period", name=RECONCILE_INDICATOR, k=YI_TO_WAN, tol=tol)
+    head = feeds.STATS_ENTERPRISE.column("value_added").header
+    out = []
+    for period, total, n, value in got:
+        official = float(value) * YI_TO_WAN
+        pct = abs(float(total) - official) / official * 100
+        out.append(ctx.finding(
+            "reconciliation",
+            f"{period}企业月报{n}家企业工业增加值合计{_num(total)}万元，与统计局主要指标“规上工业增加值”"
+            f"{_num(value)}亿元（{_num(official)}万元）相差{pct:.1f}%，超过{_fmt_value(tol)}%的容差",
+            f"{period}: sum of enterprise value added {float(total):.1f} (10k yuan, {n} enterprises) differs from "
+            f"the bureau's {RECONCILE_INDICATOR} {float(value):g} 亿元 by {pct:.1f}% (> {tol:g}%)",
+            table="stats_enterprise", column=head, uscc=RECONCILE_INDICATOR, period=period))
+    return out

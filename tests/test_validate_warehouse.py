@@ -1,0 +1,192 @@
+"""validate_in_warehouse: the cross-table warning rules, on SQLite and PostgreSQL.
+
+Rows are put straight into stg_/core_ tables with SQL, as a delivery sits in staging before it is
+published."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from mfg_indicators import feeds, uscc
+from mfg_indicators.config import load_config
+from mfg_indicators.validate import validate_in_warehouse
+
+CONFIG = load_config()
+D = "d" * 64  # the delivery being validated
+OLD = "o" * 64  # an earlier, published delivery
+A, B, C = (uscc.make(f"91331125MA2B0000{i}") for i in (1, 2, 3))
+
+
+def insert(conn, table: str, rows: list[dict], *, delivery: str = D) -> None:
+    for i, row in enumerate(rows, start=2):
+        row = dict(row)
+        row["delivery_id"] = delivery
+        if table.startswith("stg_"):
+            row.setdefault("row_no", i)
+        cols = ", ".join(row)
+        conn.execute(text(f"INSERT INTO {table} ({cols}) VALUES ({', '.join(':' + c for c in row)})"), row)
+
+
+def registry(conn, rows, year=2023):
+    insert(conn, "core_registry", [dict(uscc=u, name=f"企业{u[-3:]}", industry_code="2459", town="浮云街道",
+                                        land_mu=land, is_above_scale=ab, roster_year=year)
+                                   for u, land, ab in rows], delivery=OLD)
+
+
+def run(conn, table_name, source=None):
+    t = feeds.TABLES[table_name]
+    return validate_in_warehouse(conn, t, D, source=source or t.source, config=CONFIG)
+
+
+def by_rule(findings, rule):
+    return [f for f in findings if f.rule == rule]
+
+
+def test_not_in_registry(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1)], year=2022)  # any roster year counts
+        for table in ("tax", "energy", "stats_enterprise"):
+            insert(conn, f"stg_{table}", [dict(uscc=A, name="甲", period="2023-06"),
+                                          dict(uscc=B, name="乙", period="2023-06"),
+                                          dict(uscc=B, name="乙", period="2023-07")])
+            found = by_rule(run(conn, table), "not_in_registry")
+            assert [(f.uscc, f.row, f.level, f.table) for f in found] == [(B, 3, "warning", table)]
+            assert "不在企业名录" in found[0].message and found[0].column == "统一社会信用代码"
+
+
+def test_registry_not_loaded_yet_is_one_warning(engine):
+    with engine.begin() as conn:
+        insert(conn, "stg_tax", [dict(uscc=A, period="2023-06", total_tax=1.0),
+                                 dict(uscc=B, period="2023-06", total_tax=2.0)])
+        found = run(conn, "tax")
+        assert [f.rule for f in found] == ["registry_empty"]
+        assert "2家企业" in found[0].message
+
+
+def test_month_on_month_jump_against_core_and_within_delivery(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 0), (B, 10.0, 0), (C, 10.0, 0)])
+        # core May; the delivery brings June and July
+        insert(conn, "core_tax", [dict(uscc=A, period="2023-05", total_tax=10.0),
+                                  dict(uscc=B, period="2023-05", total_tax=10.0),
+                                  dict(uscc=C, period="2023-05", total_tax=10.0)], delivery=OLD)
+        insert(conn, "stg_tax", [dict(uscc=A, period="2023-06", total_tax=150.0),   # 15x vs core May
+                                 dict(uscc=B, period="2023-06", total_tax=95.0),    # 9.5x: fine
+                                 dict(uscc=C, period="2023-06", total_tax=10.0),
+                                 dict(uscc=C, period="2023-07", total_tax=0.5)])    # 1/20 within delivery
+        found = by_rule(run(conn, "tax"), "mom_jump")
+        assert sorted((f.uscc, f.period, f.row) for f in found) == [(A, "2023-06", 2), (C, "2023-07", 5)]
+        assert all(f.level == "warning" and f.column == "税收实际贡献（万元）" for f in found)
+
+
+def test_jump_compares_with_the_delivery_not_the_month_it_replaces(engine):
+    """A corrected month replaces core's: the jump is judged against the delivery's own rows,
+    and against core's following month."""
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 0)])
+        insert(conn, "core_energy", [dict(uscc=A, period="2023-06", energy_tce=1.0, electricity=1.0),
+                                     dict(uscc=A, period="2023-07", energy_tce=100.0, electricity=1.0)],
+               delivery=OLD)
+        insert(conn, "stg_energy", [dict(uscc=A, period="2023-06", energy_tce=90.0, electricity=20.0)])
+        found = by_rule(run(conn, "energy"), "mom_jump")
+        # June corrected to 90: vs July 100 no jump on energy; electricity 20 -> 1 is a 20x drop
+        assert [(f.column, f.period) for f in found] == [("用电量（万千瓦时）", "2023-06")]
+
+
+def test_cumulative_values_that_decrease(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1), (B, 10.0, 1)])
+        insert(conn, "core_stats_enterprise", [
+            dict(uscc=A, period="2023-05", gross_output=500.0, value_added=100.0, revenue=480.0, rd_expense=5.0),
+            dict(uscc=B, period="2022-12", gross_output=5000.0, value_added=900.0, revenue=4800.0, rd_expense=50.0),
+        ], delivery=OLD)
+        insert(conn, "stg_stats_enterprise", [
+            dict(uscc=A, period="2023-06", gross_output=600.0, value_added=90.0, revenue=580.0, rd_expense=6.0),
+            dict(uscc=B, period="2023-01", gross_output=400.0, value_added=80.0, revenue=390.0, rd_expense=4.0),
+        ])
+        found = by_rule(run(conn, "stats_enterprise"), "cumulative_decrease")
+        # A's value added falls 100 -> 90 within 2023; B's January restart after December is normal
+        assert [(f.uscc, f.period, f.column, f.row) for f in found] == [(A, "2023-06", "工业增加值（万元）", 2)]
+        assert "累计" in found[0].message and found[0].level == "warning"
+
+
+def test_above_scale_enterprise_without_land_area(engine):
+    with engine.begin() as conn:
+        insert(conn, "stg_registry", [
+            dict(uscc=A, name="甲", industry_code="2459", town="浮云街道", land_mu=None, is_above_scale=1, roster_year=2023),
+            dict(uscc=B, name="乙", industry_code="2459", town="浮云街道", land_mu=None, is_above_scale=0, roster_year=2023),
+            dict(uscc=C, name="丙", industry_code="2459", town="浮云街道", land_mu=12.0, is_above_scale=1, roster_year=2023),
+        ])
+        found = by_rule(run(conn, "registry"), "above_scale_no_land")
+        assert [(f.uscc, f.row, f.column, f.period) for f in found] == [(A, 2, "用地面积（亩）", "2023")]
+
+
+def test_above_scale_enterprise_without_tax(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1), (B, 10.0, 1), (C, 10.0, 0)], year=2023)
+        insert(conn, "stg_tax", [dict(uscc=A, period="2024-01", total_tax=5.0),   # roster 2023 used for 2024
+                                 dict(uscc=B, period="2024-01", total_tax=None),  # a row, but nothing reported
+                                 dict(uscc=A, period="2024-02", vat=1.0),
+                                 dict(uscc=B, period="2024-02", total_tax=0.0)])  # zero is reported
+        found = by_rule(run(conn, "tax"), "above_scale_no_tax")
+        assert [(f.uscc, f.period) for f in found] == [(B, "2024-01")]
+        assert "无税收数据" in found[0].message and found[0].level == "warning"
+
+
+def _county(value, period="2023-06"):
+    return dict(indicator_name="规上工业增加值", period=period, scope="累计", value=value, unit="亿元")
+
+
+def test_reconciliation_enterprise_sum_vs_bureau(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1), (B, 10.0, 1)])
+        insert(conn, "core_stats_county", [_county(2.0), _county(3.0, "2023-07")], delivery=OLD)
+        # June: 12000 + 9000 = 21000 vs 2.0 亿元 = 20000 -> 5 % : within the 5 % tolerance
+        # July: 12000 + 20000 = 32000 vs 3.0 亿元 = 30000 -> 6.7 % : warning
+        insert(conn, "stg_stats_enterprise", [dict(uscc=A, period="2023-06", value_added=12000.0),
+                                              dict(uscc=B, period="2023-06", value_added=9000.0),
+                                              dict(uscc=A, period="2023-07", value_added=12000.0),
+                                              dict(uscc=B, period="2023-07", value_added=20000.0)])
+        found = by_rule(run(conn, "stats_enterprise"), "reconciliation")
+        assert [(f.period, f.uscc, f.table) for f in found] == [("2023-07", "规上工业增加值", "stats_enterprise")]
+        assert "6.7%" in found[0].message and found[0].level == "warning"
+
+
+def test_reconciliation_when_the_county_figure_arrives(engine):
+    """A 主要指标 delivery reconciles against published 企业月报; a workbook with both tables
+    reports each month once (by the 企业月报 call)."""
+    with engine.begin() as conn:
+        insert(conn, "core_stats_enterprise", [dict(uscc=A, period="2023-05", value_added=10000.0)], delivery=OLD)
+        insert(conn, "stg_stats_county", [_county(2.0, "2023-05"), _county(1.0, "2023-06")])
+        insert(conn, "stg_stats_enterprise", [dict(uscc=A, period="2023-06", value_added=20000.0)])
+        county = by_rule(run(conn, "stats_county"), "reconciliation")
+        enterprise = by_rule(run(conn, "stats_enterprise"), "reconciliation")
+        assert [f.period for f in county] == ["2023-05"]      # 10000 vs 20000
+        assert [f.period for f in enterprise] == ["2023-06"]  # 20000 vs 10000, from the same workbook
+
+
+def test_clean_delivery_has_no_warehouse_warnings(engine):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1), (B, 20.0, 1)])
+        insert(conn, "core_tax", [dict(uscc=A, period="2023-05", vat=8.0, total_tax=8.0),
+                                  dict(uscc=B, period="2023-05", vat=3.0, total_tax=3.0)], delivery=OLD)
+        insert(conn, "stg_tax", [dict(uscc=A, period="2023-06", vat=9.0, total_tax=9.0),
+                                 dict(uscc=B, period="2023-06", vat=4.0, total_tax=4.0)])
+        insert(conn, "core_stats_county", [_county(0.3)], delivery=OLD)
+        insert(conn, "stg_stats_enterprise", [
+            dict(uscc=A, period="2023-06", gross_output=9000.0, value_added=2000.0, revenue=9100.0, rd_expense=90.0),
+            dict(uscc=B, period="2023-06", gross_output=5000.0, value_added=1000.0, revenue=5100.0, rd_expense=50.0)])
+        for table in ("tax", "stats_enterprise", "energy", "stats_county", "projects", "rectification",
+                      "task_report"):
+            assert run(conn, table) == [], table
+
+
+@pytest.mark.parametrize("hostile", ["'); DROP TABLE core_tax; --", "<script>x</script>"])
+def test_hostile_text_is_data(engine, hostile):
+    with engine.begin() as conn:
+        registry(conn, [(A, 10.0, 1)])
+        insert(conn, "stg_tax", [dict(uscc=hostile, name=hostile, period="2023-06", total_tax=1.0)])
+        found = by_rule(run(conn, "tax"), "not_in_registry")
+        assert [f.uscc for f in found] == [hostile]
+        assert conn.execute(text("SELECT COUNT(*) FROM core_tax")).scalar() == 0
