@@ -292,21 +292,14 @@ def test_bad_input_rejects_whole_delivery(engine, dirs, config, kind):
     seed(engine, dirs, config)
     before = snapshot(engine)
     bad, where = BAD_INPUTS[kind](dirs)
-    # a good delivery arriving after the bad one is still processed in the same run
-    good = write_csv(dirs["inbox"] / "energy" / "ok.csv", headers("energy"), [[uscc(1), "甲", "2023-07", 5, 6]],
-                     mtime=T0 + 200)
     rep = run(engine, dirs, config)
-    by_file = {o.file: o for o in rep.outcomes}
-    o = by_file[bad.name]
+    o = rep.outcomes[-1]
+    assert o.file == bad.name and [x.status for x in rep.outcomes[:-1]] == ["duplicate"] * 3
     assert o.status == "rejected", [(f.rule, f.message) for f in o.findings]
-    assert by_file[good.name].status == "accepted"
-    assert rep.exit_code == 2
+    assert rep.exit_code == 2 and rep.rows_loaded == 0
 
-    # the warehouse is exactly as it was, apart from the good delivery
-    after = snapshot(engine)
-    good_id = by_file[good.name].delivery_id
-    for table, rows in after.items():
-        assert [r for r in rows if good_id not in r] == before[table], table
+    # every row of every warehouse table is exactly as it was
+    assert snapshot(engine) == before
 
     # the file moved to quarantine, with both reports naming file, sheet, row, column, reason
     assert not bad.exists()
@@ -331,6 +324,22 @@ def test_bad_input_rejects_whole_delivery(engine, dirs, config, kind):
         assert f"第 {items[0]['row']} 行" in text
     # and the run's "rejected" items come from the same findings
     assert [f.as_rejection() for f in rep.rejected] == items
+
+
+def test_rejection_does_not_stop_the_rest_of_the_run(engine, dirs, config):
+    seed(engine, dirs, config)
+    before = snapshot(engine)
+    bad, _ = _bad_uscc(dirs)
+    good = write_csv(dirs["inbox"] / "energy" / "ok.csv", headers("energy"), [[uscc(1), "甲", "2023-07", 5, 6]],
+                     mtime=T0 + 200)
+    rep = run(engine, dirs, config)
+    status = {o.file: o.status for o in rep.outcomes}
+    assert status[bad.name] == "rejected" and status[good.name] == "accepted"
+    good_id = rep.accepted[0].delivery_id
+    after = snapshot(engine)
+    for table, rows in after.items():  # only the good delivery's rows are new
+        assert [r for r in rows if good_id not in r] == before[table], table
+    assert [r["period"] for r in core_rows(engine, "energy")] == ["2023-07"]
 
 
 def test_reject_keeps_file_in_inbox_when_asked(engine, dirs, config):
