@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 
 from mfg_indicators.compute import (
-    INDICATOR_KEYS, compute_indicators, indicators_document, load_result, write_indicators_json,
+    INDICATOR_KEYS, compute_indicators, indicators_document, load_result, per_mu_breakdown, write_indicators_json,
 )
 from mfg_indicators.warehouse import connect
 from test_indicators import CONFIG, WH, D, enterprise_scenario, ledger_rows
@@ -94,6 +94,10 @@ def test_document_and_json_file(engine, tmp_path):
     assert json.loads(raw) == doc
     with pytest.raises(ValueError):
         indicators_document(CONFIG, "2023-03", result.indicators[:-1], warnings=[], rejected=[])
+    # a caller that already put the computation's warnings in the list does not get them twice
+    own = [w.as_warning() for w in result.warnings]
+    again = indicators_document(CONFIG, "2023-03", result, warnings=[ingest_warning, *own], rejected=[])
+    assert again["warnings"] == doc["warnings"]
 
 
 def _canonical(result):
@@ -118,3 +122,17 @@ def test_identical_on_sqlite_and_postgresql(tmp_path, pg_server, period):
     finally:
         lite.dispose()
         pg.dispose()
+
+
+def test_per_mu_breakdown_by_group_and_town(engine):
+    wh = WH(engine)
+    enterprise_scenario(wh)
+    rows = per_mu_breakdown(engine, CONFIG, "2023-03", "tax")
+    cells = {(r["industry_group"], r["excluded"]): r for r in rows}
+    # the same evaluated set as T03, plus 钢压延 shown apart (B: 300 tax over 20 mu)
+    assert set(cells) == {("木玩", 0), ("轴承", 0), ("钢压延", 1)}
+    assert cells[("木玩", 0)]["value"] == pytest.approx(6 / 10)  # A
+    assert cells[("轴承", 0)]["value"] == pytest.approx(4 / 4)  # F (C has no land)
+    assert cells[("钢压延", 1)]["value"] == pytest.approx(300 / 20)
+    total = sum(r["numerator"] for r in rows if not r["excluded"]) / sum(r["land_mu"] for r in rows if not r["excluded"])
+    assert total == pytest.approx(compute_indicators(engine, CONFIG, "2023-03").by_code()["T03"]["value"])

@@ -46,6 +46,7 @@ from .status import assess
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 COUNTY_SCOPE = "累计"  # 主要指标 口径 used by every official figure
+PG_WORK_MEM = "64MB"  # per sort/hash, for the computation's transaction only (SET LOCAL)
 
 # The keys of one indicator in indicators-YYYY-MM.json, in order (indicators.md -> Output contract).
 INDICATOR_KEYS = ("code", "name", "unit", "kind", "value", "annualized", "target", "progress",
@@ -352,14 +353,15 @@ def _per_mu(run: _Run, ind: dict) -> Raw:
     months_needed = run.p.month if measure == "tax" else 1
     params = {"excluded_groups": list(run.config["per_mu_excluded_groups"]), "months_needed": months_needed}
 
-    have = {r["period"] for r in run.q("per_mu", f"coverage_{measure}")}
     needed = run.p.months_of_year() if measure == "tax" else [run.p.text]
-    missing = [m for m in needed if m not in have]
+    missing = [m for m in needed if not run.q("per_mu", f"has_{measure}_month", month_text=m)]
     if missing:
         what = "税收数据" if measure == "tax" else "企业月报"
         return Raw(None, reason=f"{what}缺{_fmt_months(missing)}")
 
-    row = run.q("per_mu", "value", subs, **params)[0]
+    rows = run.q("per_mu", "value", subs, **params)
+    row = next(r for r in rows if r["row_kind"] == "total")
+    left_out = sorted((r for r in rows if r["row_kind"] == "left_out"), key=lambda r: r["uscc"])
     if row["roster_year"] is None:
         return Raw(None, reason=f"无{run.p.year}年及以前年份的企业名录")
     notes = []
@@ -373,7 +375,7 @@ def _per_mu(run: _Run, ind: dict) -> Raw:
                    notes=notes)
 
     warnings = []
-    for r in run.q("per_mu", "left_out", subs, **params):
+    for r in left_out:
         name = r["name"] or r["uscc"]
         if r["land_mu"] is None or r["land_mu"] <= 0:
             warnings.append(Finding(
@@ -544,6 +546,11 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
         with conn.begin():
             if engine.dialect.name == "sqlite":
                 _ensure_sqlite_math(conn)
+            else:
+                # The one dialect switch: room for the province-size aggregates (150k enterprises x
+                # 12 months) without spilling to disk, and no JIT start-up cost on ~40 short queries.
+                conn.execute(text(f"SET LOCAL work_mem = '{PG_WORK_MEM}'"))
+                conn.execute(text("SET LOCAL jit = off"))
             run = _Run(conn, config, p)
             for ind in config.indicators:
                 family = FAMILIES.get(ind["method"])
@@ -635,7 +642,8 @@ def indicators_document(config: PlanConfig, period: str, result: ComputeResult |
     """The indicators-YYYY-MM.json document (indicators.md -> Output contract).
 
     ``warnings``: warnings already in output form (e.g. from ingestion); the computation's own
-    warnings (enterprises left out of an evaluated set) follow them. ``rejected``: rejected
+    warnings (enterprises left out of an evaluated set, ``result.warnings``) follow them unless
+    the caller already included them (no warning appears twice). ``rejected``: rejected
     deliveries (``Finding.as_rejection()`` dicts)."""
     p = Period.parse(period)
     inds = list(result.indicators if isinstance(result, ComputeResult) else result)
@@ -645,7 +653,7 @@ def indicators_document(config: PlanConfig, period: str, result: ComputeResult |
         raise ValueError(f"indicator list does not match the configuration: {codes} != {expected}")
     out_warnings = list(warnings)
     if isinstance(result, ComputeResult):
-        out_warnings += [f.as_warning() for f in result.warnings]
+        out_warnings += [w for w in (f.as_warning() for f in result.warnings) if w not in out_warnings]
     return {
         "county": config.county,
         "plan": config.document,
@@ -666,13 +674,3 @@ def write_indicators_json(out_dir: Path, document: dict[str, Any]) -> Path:
     os.replace(tmp, path)
     return path
 
-
-def ingestion_warnings(engine: Engine, config: PlanConfig, period: str) -> list[dict[str, Any]]:
-    """The data-quality warnings stored with accepted deliveries for rows of ``period``, in the
-    output's warning form (as ``Finding.as_warning()``)."""
-    p = Period.parse(period)
-    with engine.connect() as conn:
-        run = _Run(conn, config, p)
-        rows = run.q("delivered", "validation_warnings")
-    return [Finding(WARNING, r["source"], r["rule"], r["message"], table=r["table_name"], uscc=r["uscc"],
-                    period=r["period"]).as_warning() for r in rows]

@@ -10,7 +10,7 @@
 -- Candidates left out (no land, numerator missing or incomplete) come back from `left_out` and
 -- become warnings; they are never counted as zero.
 
--- name: _base
+-- name: _scope
 roster AS (
     SELECT MAX(r.roster_year) AS roster_year
     FROM core_registry r
@@ -27,7 +27,9 @@ candidates AS (
     SELECT a.*,
            CASE WHEN a.industry_group IN :excluded_groups THEN 1 ELSE 0 END AS excluded
     FROM above_scale a
-),
+)
+
+-- name: _assessed
 assessed AS (
     SELECT c.uscc, c.name, c.town, c.industry_code, c.industry_group, c.excluded, c.land_mu,
            n.amount,
@@ -47,6 +49,7 @@ numerator AS (
     FROM core_tax t
     WHERE t.period >= :year_start_month
       AND t.period <= :period
+      AND t.uscc IN (SELECT uscc FROM above_scale)
     GROUP BY t.uscc
 )
 
@@ -57,31 +60,33 @@ numerator AS (
            CASE WHEN s.value_added IS NULL THEN 0 ELSE 1 END AS months_reported
     FROM core_stats_enterprise s
     WHERE s.period = :period
+      AND s.uscc IN (SELECT uscc FROM above_scale)
 )
 
 -- name: value
-WITH {{_numerator}}, {{_base}}
-SELECT (SELECT roster_year FROM roster) AS roster_year,
+-- One pass over the evaluated set: a 'total' row (Σ/Σ and counts) followed by one 'left_out' row
+-- per candidate left out (they become warnings).
+WITH {{_scope}}, {{_numerator}}, {{_assessed}}
+SELECT 'total' AS row_kind,
+       (SELECT roster_year FROM roster) AS roster_year,
        COUNT(*) AS n_candidates,
        COALESCE(SUM(included), 0) AS n_included,
        SUM(CASE WHEN included = 1 THEN amount END) AS numerator,
        SUM(CASE WHEN included = 1 THEN land_mu END) AS land_mu,
        SUM(CASE WHEN included = 1 THEN amount END)
-         / NULLIF(SUM(CASE WHEN included = 1 THEN land_mu END), 0) AS value
+         / NULLIF(SUM(CASE WHEN included = 1 THEN land_mu END), 0) AS value,
+       NULL AS uscc, NULL AS name, NULL AS months_reported
 FROM assessed
 WHERE excluded = 0
-
--- name: left_out
-WITH {{_numerator}}, {{_base}}
-SELECT uscc, name, land_mu, months_reported
+UNION ALL
+SELECT 'left_out', NULL, NULL, NULL, NULL, land_mu, NULL, uscc, name, months_reported
 FROM assessed
 WHERE excluded = 0 AND included = 0
-ORDER BY uscc
 
 -- name: breakdown
 -- The same evaluated set, by industry group and town, excluded groups included (flagged), for
 -- the bulletin's 主导产业 / 乡镇 ranking. Σ/Σ per cell.
-WITH {{_numerator}}, {{_base}}
+WITH {{_scope}}, {{_numerator}}, {{_assessed}}
 SELECT industry_group, town, excluded,
        COUNT(*) AS n_included,
        SUM(amount) AS numerator,
@@ -92,15 +97,9 @@ WHERE included = 1
 GROUP BY industry_group, town, excluded
 ORDER BY industry_group, town
 
--- name: coverage_tax
--- Months of year Y up to N for which the tax feed holds any row.
-SELECT DISTINCT t.period
-FROM core_tax t
-WHERE t.period >= :year_start_month
-  AND t.period <= :period
-ORDER BY t.period
+-- name: has_tax_month
+-- Does the tax feed hold any row for month :month_text? (one index probe per month of 1..N)
+SELECT 1 AS has_rows FROM core_tax t WHERE t.period = :month_text LIMIT 1
 
--- name: coverage_value_added
-SELECT DISTINCT s.period
-FROM core_stats_enterprise s
-WHERE s.period = :period
+-- name: has_value_added_month
+SELECT 1 AS has_rows FROM core_stats_enterprise s WHERE s.period = :month_text LIMIT 1

@@ -176,7 +176,7 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             """indicators-YYYY-MM.json from the mart; returns the period and the file's path."""
             from pathlib import Path
 
-            from ..compute import indicators_document, ingestion_warnings, load_result, write_indicators_json
+            from ..compute import indicators_document, load_result, write_indicators_json
             from ..config import load_config
             from ..warehouse import connect
 
@@ -188,7 +188,9 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
                 result = load_result(engine, config, period)
                 if result is None:
                     raise RuntimeError(f"{period} has not been computed")
-                warnings = ingestion_warnings(engine, config, period)
+                from ..pipeline import live_warnings  # the CLI's rule: one document either way
+
+                warnings = live_warnings(engine, period)
             finally:
                 engine.dispose()
             # Rejected deliveries are not in the warehouse (they stay in quarantine with their
