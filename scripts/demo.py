@@ -29,12 +29,12 @@ def demo_env() -> dict[str, str]:
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "MFG_INBOX": env.get("MFG_INBOX", str(ROOT / "inbox")),
-        "MFG_OUTPUT_DIR": env.get("MFG_OUTPUT_DIR", str(ROOT / "output")),
+        "MFG_OUTPUT": env.get("MFG_OUTPUT", str(ROOT / "output")),
         "MFG_VAR_DIR": env.get("MFG_VAR_DIR", str(ROOT / "var")),
     })
     env.setdefault("MFG_WAREHOUSE_URL", f"sqlite:///{Path(env['MFG_VAR_DIR']) / 'warehouse.sqlite'}")
-    env.setdefault("MFG_ARCHIVE_DIR", str(Path(env["MFG_VAR_DIR"]) / "archive"))
-    env.setdefault("MFG_QUARANTINE_DIR", str(Path(env["MFG_VAR_DIR"]) / "quarantine"))
+    env.setdefault("MFG_ARCHIVE", str(Path(env["MFG_VAR_DIR"]) / "archive"))
+    env.setdefault("MFG_QUARANTINE", str(Path(env["MFG_VAR_DIR"]) / "quarantine"))
     return env
 
 
@@ -95,7 +95,7 @@ def main() -> int:
         print(f"running the DAGs for {args.period} through Airflow (log: {log_path}) …")
         rc = subprocess.run([sys.executable, __file__, "--run-dags", "--period", args.period],
                             env=env, stdout=log, stderr=None).returncode
-    out_dir = Path(env["MFG_OUTPUT_DIR"])
+    out_dir = Path(env["MFG_OUTPUT"])
     doc_path = out_dir / f"indicators-{args.period}.json"
     if rc != 0 or not doc_path.exists():
         print(f"demo FAILED (exit {rc}); see {log_path}", file=sys.stderr)

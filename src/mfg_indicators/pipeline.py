@@ -104,8 +104,11 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
         engine = connect(warehouse_url)
     try:
         with log.stage("extract · validate · load") as st:
+            # The CLI leaves the user's inbox as it found it: a rejected file is copied to
+            # quarantine (the scheduled feed DAGs move it), so a rerun reports it again and
+            # gives the same result and exit code.
             report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
-                                  quarantine_dir=quarantine_dir)
+                                  quarantine_dir=quarantine_dir, move_rejected=False)
             st.rows = report.rows_loaded
             st.detail = (f"{len(report.accepted)} accepted, {len(report.duplicates)} duplicate, "
                          f"{len(report.rejected_files)} rejected")
