@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import text
 
 from mfg_indicators.orchestration.monthly_dag import DAG_ID, feeds_check, month_timetable, period_of_interval

@@ -18,6 +18,23 @@ Public API::
 ``ComputeResult`` has ``.indicators`` (the indicator dicts of the output contract, in
 configuration order) and ``.warnings`` (``Finding`` objects); it also behaves as the list of
 indicator dicts.
+
+Shape of one indicator (indicators.md -> Output contract), every key always present:
+
+- ``value``: unrounded float; ``null`` exactly when ``status`` is ``no_data``.
+- ``annualized``: value x 12/N for ``annualized`` kinds, else ``null``.
+- ``target``: as configured (int or float).
+- ``progress``: value / target (annualized / target for annualized kinds); ``null`` without data.
+- ``time_progress``: cumulative -> months since the window's start incl. N / window months
+  (capped at 1); this_year and annualized -> N/12; level and rate -> ``null``.
+- ``as_of``: the month the value describes (the quarter-end month used for T01/T06, the 任务月报
+  month used, else the period); ``null`` without data.
+- ``notes``: Chinese strings; for ``no_data`` the first note is the reason. Other notes say which
+  roster or quarter was used and how many enterprises were counted.
+
+Cumulative windows are capped at the plan window's end (a report after 2023-12 still counts
+2021-01..2023-12). Enterprise ratios (T05, T11) count reporters with both figures; the rest are
+warnings, as for the per-mu evaluated set.
 """
 
 from __future__ import annotations
