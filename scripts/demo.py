@@ -57,7 +57,9 @@ def run_dags(period: str) -> int:
         for path, err in bag.import_errors.items():
             print(f"DAG import error in {path}:\n{err}", file=sys.__stderr__)
         return 1
-    feed_ids = sorted(d for d in bag.dags if d.startswith("feed_"))
+    # The registry first: the other feeds' checks ask whether an enterprise is registered.
+    order = {"feed_registry": 0}
+    feed_ids = sorted((d for d in bag.dags if d.startswith("feed_")), key=lambda d: (order.get(d, 1), d))
     monthly = [d for d in bag.dags if d == "monthly_indicators"]
     if not feed_ids or not monthly:
         print(f"expected feed_* and monthly_indicators DAGs, found {sorted(bag.dags)}", file=sys.__stderr__)

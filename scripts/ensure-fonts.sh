@@ -6,9 +6,12 @@
 # Installs what is missing when run as root with apt-get; otherwise prints the command to run.
 set -euo pipefail
 need=()
-fc-list 2>/dev/null | grep -q "Noto Serif CJK SC" || need+=(fonts-noto-cjk)
-fc-list 2>/dev/null | grep -q "AR PL UKai" || need+=(fonts-arphic-ukai)
-ldconfig -p 2>/dev/null | grep -q "libharfbuzz-subset.so.0" || need+=(libharfbuzz-subset0)
+# Capture first: `fc-list | grep -q` under pipefail fails when grep exits early (SIGPIPE).
+families=$(fc-list : family 2>/dev/null || true)
+libs=$(ldconfig -p 2>/dev/null || true)
+grep -q "Noto Serif CJK SC" <<<"$families" || need+=(fonts-noto-cjk)
+grep -q "AR PL UKai" <<<"$families" || need+=(fonts-arphic-ukai)
+grep -q "libharfbuzz-subset.so.0" <<<"$libs" || need+=(libharfbuzz-subset0)
 [ ${#need[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
   echo "Installing ${need[*]} (Debian) for the bulletin ..."

@@ -94,7 +94,9 @@ def test_dag_computes_the_interval_month_idempotently(airflow_db, tmp_path, monk
     bag = DagBag(dag_folder=str(DAGS / "monthly_indicators.py"))
     assert not bag.import_errors
     dag = bag.dags[DAG_ID]
-    assert [t.task_id for t in dag.topological_sort()] == ["resolve_period", "wait_for_feeds", "compute", "write_json"]
+    assert [t.task_id for t in dag.topological_sort()] == [
+        "resolve_period", "wait_for_feeds", "compute", "write_json", "render_bulletin", "deliver_bulletin"]
+    monkeypatch.setenv("MFG_SMTP_CONN_ID", "mfg_no_such_smtp")  # no connection: the .eml is written
 
     # logical date 2023-04-01 (local) is the run after March: it computes 2023-03
     dr = dag.test(logical_date=dt.datetime(2023, 4, 1, tzinfo=SH))
@@ -106,6 +108,17 @@ def test_dag_computes_the_interval_month_idempotently(airflow_db, tmp_path, monk
     path = out / "indicators-2023-03.json"
     doc1 = json.loads(path.read_text(encoding="utf-8"))
     assert doc1["period"] == "2023-03" and len(doc1["indicators"]) == 37
+    # the bulletin tasks: Word/PDF/HTML rendered, the e-mail written as .eml, archived with a manifest
+    for suffix in ("docx", "pdf", "html", "eml"):
+        assert (out / f"bulletin-2023-03.{suffix}").stat().st_size > 0, suffix
+    import email
+    msg = email.message_from_bytes((out / "bulletin-2023-03.eml").read_bytes())
+    assert {p.get_filename() for p in msg.walk() if p.get_filename()} >= {"bulletin-2023-03.docx", "bulletin-2023-03.pdf"}
+    manifest = json.loads(next((out / "bulletin-archive").rglob("manifest.json")).read_text(encoding="utf-8"))
+    import hashlib
+    outputs = {o["name"]: o["sha256"] for o in manifest["outputs"]}
+    assert outputs["bulletin-2023-03.pdf"] == hashlib.sha256((out / "bulletin-2023-03.pdf").read_bytes()).hexdigest()
+    assert manifest["period"] == "2023-03" and "deliveries" in manifest["inputs"]
 
     # a second run of the same month: same mart rows, same document
     dr2 = dag.test(logical_date=dt.datetime(2023, 4, 1, tzinfo=SH))

@@ -65,7 +65,8 @@ def main(argv: list[str] | None = None) -> int:
                            config=load_config(args.config) if args.config else None)
         print(f"sample inbox written to {args.out}")
         for key, value in summary.items():
-            print(f"  {key}: {value}")
+            if key != "file_list":
+                print(f"  {key}: {value}")
         return 0
     if args.command == "migrate":
         from .warehouse import connect, migrate

@@ -1,6 +1,6 @@
 """The ``monthly_indicators`` DAG factory (wired by dags/monthly_indicators.py).
 
-    resolve_period ─► wait_for_feeds ─► compute ─► write_json   (─► the bulletin's tasks, later)
+    resolve_period ─► wait_for_feeds ─► compute ─► write_json ─► render_bulletin ─► deliver_bulletin
 
 **Period.** The schedule is a month-interval timetable, ``CronDataIntervalTimetable("0 0 1 * *",
 timezone="Asia/Shanghai")``: the run whose data interval is [2024-01-01, 2024-02-01) local time
@@ -30,6 +30,13 @@ the due day is over, so the sensor does not hold a backfill up.
 **Task boundary.** ``compute`` writes the mart and returns a small summary; ``write_json`` renders
 ``indicators-YYYY-MM.json`` from the mart (never from XCom data) and returns ``{"period",
 "path"}``. Only periods, counts and paths travel through XCom.
+
+**Bulletin.** ``render_bulletin`` renders 进展情况通报 (docx, pdf, html, charts) from the JSON and
+the warehouse; ``deliver_bulletin`` e-mails it to the configured recipients through the Airflow
+SMTP connection (``mfg_smtp_conn_id``/MFG_SMTP_CONN_ID, default ``smtp_default``) — with no such
+connection it writes ``bulletin-YYYY-MM.eml`` to the output folder instead — and archives it with
+a manifest (sha256 of every input delivery and output) under ``<output>/bulletin-archive/``.
+The same functions serve the CLI ``run`` (mfg_indicators.pipeline).
 
 Settings (Airflow Variable, else environment, else checkout default): warehouse
 ``mfg_warehouse_url``/MFG_WAREHOUSE_URL, configuration ``mfg_config``/MFG_CONFIG, output folder
@@ -87,6 +94,7 @@ def runtime_settings() -> dict[str, Any]:
         "warehouse_url": _variable("mfg_warehouse_url") or base.warehouse_url,
         "config_path": _variable("mfg_config") or str(base.config_path),
         "output": _variable("mfg_output") or str(base.output),
+        "smtp_conn_id": _variable("mfg_smtp_conn_id") or base.smtp_conn_id,
     }
 
 
@@ -200,6 +208,54 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             log.info("%s: wrote %s", period, path)
             return {"period": period, "path": str(path)}
 
-        write_json(compute(wait_for_feeds(resolve_period())))
+        @task
+        def render_bulletin(written: dict[str, str]) -> dict[str, str]:
+            """The bulletin in Word, PDF and HTML (and its charts) from the month's JSON."""
+            from pathlib import Path
+
+            from ..config import load_config
+            from ..pipeline import read_document
+            from ..render import render_bulletin as render
+            from ..warehouse import connect
+
+            s = runtime_settings()
+            config = load_config(s["config_path"])
+            document = read_document(Path(written["path"]))
+            engine = connect(s["warehouse_url"])
+            try:
+                paths = render(engine, config, document, Path(s["output"]))
+            finally:
+                engine.dispose()
+            log.info("%s: rendered %s", written["period"], ", ".join(sorted(paths)))
+            return {"period": written["period"], "json": written["path"],
+                    **{k: str(v) for k, v in paths.items()}}
+
+        @task
+        def deliver_bulletin(rendered: dict[str, str]) -> dict[str, str]:
+            """E-mail the bulletin (or write the .eml when no SMTP connection exists); archive it."""
+            from pathlib import Path
+
+            from ..config import load_config
+            from ..deliver import archive_bulletin, send_bulletin
+            from ..pipeline import read_document
+            from ..warehouse import connect
+
+            s = runtime_settings()
+            config = load_config(s["config_path"])
+            document = read_document(Path(rendered["json"]))
+            paths = {k: Path(v) for k, v in rendered.items() if k not in ("period", "json")}
+            out = Path(s["output"])
+            eml = send_bulletin(paths, config, document, smtp_conn_id=s["smtp_conn_id"], outbox=out)
+            engine = connect(s["warehouse_url"])
+            try:
+                manifest = archive_bulletin(paths, document, engine, out / "bulletin-archive", config=config)
+            finally:
+                engine.dispose()
+            sent = "written to " + str(eml) if eml else f"sent through {s['smtp_conn_id']}"
+            log.info("%s: bulletin %s; manifest %s", rendered["period"], sent, manifest)
+            return {"period": rendered["period"], "eml": str(eml) if eml else "",
+                    "manifest": str(manifest)}
+
+        deliver_bulletin(render_bulletin(write_json(compute(wait_for_feeds(resolve_period())))))
 
     return monthly_indicators()
