@@ -62,7 +62,8 @@ def test_many_failing_rows_are_capped_with_a_summary():
     assert all(f.rule == "negative_tax" for f in found)
     assert len([f for f in found if f.row is not None]) == validate.MAX_ROW_FINDINGS
     summary = [f for f in found if f.row is None]
-    assert len(summary) == 1 and "另有250行" in summary[0].message
+    assert len(summary) == 1 and "另有250行" in summary[0].message and "{" not in summary[0].message
+    assert summary[0].level == "warning" and summary[0].column == "税收实际贡献（万元）"
 
 
 def test_missing_column_is_one_finding_naming_the_header():

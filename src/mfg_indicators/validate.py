@@ -277,6 +277,11 @@ def _header(table: Table, names: list[str]) -> str | None:
     return "、".join(heads) or None
 
 
+def _ident(value: Any) -> str | None:
+    value = _clean(value)
+    return None if value is None else str(value)
+
+
 def _period_of(table: Table, value: Any) -> str | None:
     value = _clean(value)
     if value is None or table.period_column is None:
@@ -410,12 +415,13 @@ def findings_from_result(table: Table, result: Any, *, source: str, file: str, s
                 message=_format(meta.get("message", rule), header=header, column=",".join(rep_cols), value=value),
                 message_en=_format(meta.get("message_en", rule), header=header, column=",".join(rep_cols), value=value),
                 row=int(row) if row is not None else None, column=header,
-                uscc=_clean(item.get(id_col)) if id_col in present else None,
+                uscc=_ident(item.get(id_col)) if id_col in present else None,
                 period=_period_of(table, item.get(table.period_column)) if table.period_column else None,
                 **base))
         if len(index_list) > MAX_ROW_FINDINGS:
             more = len(index_list) - MAX_ROW_FINDINGS
-            out.append(Finding(level=level, message=f"另有{more}行同类问题（{meta.get('message', rule).split('，')[0]}）未逐行列出",
+            what = _format(meta.get("message", rule), header=header, column=",".join(rep_cols), value="…")
+            out.append(Finding(level=level, message=f"另有{more}行同类问题（{what}）未逐行列出",
                                message_en=f"{more} more rows fail rule {rule}", column=header, **base))
     return out
 
@@ -498,6 +504,11 @@ def validate_in_warehouse(conn: Connection, table: Table, delivery_id: str, *, s
 
     file = conn.execute(text("SELECT file_name FROM raw_delivery WHERE delivery_id = :d"),
                         {"d": delivery_id}).scalar()
+    if conn.dialect.name == "postgresql":
+        # The delivery was just inserted in this transaction: without statistics the planner
+        # guesses a handful of rows and picks nested loops (minutes at province scale).
+        for name in _analyze_tables(table):
+            conn.execute(text(f"ANALYZE {name}"))
     ctx = _WhCtx(conn=conn, table=table, d=delivery_id, source=source, file=file, config=config)
     out: list[Finding] = []
     if table.name in NOT_IN_REGISTRY_TABLES:
@@ -528,6 +539,17 @@ RECONCILE_INDICATOR = "规上工业增加值"  # 亿元, the bureau's level figu
 YI_TO_WAN = 10000  # 亿元 -> 万元
 
 
+def _analyze_tables(table: Table) -> list[str]:
+    names = [table.stg]
+    if table.name in NOT_IN_REGISTRY_TABLES or table.name == "tax":
+        names.append("core_registry")
+    if table.name in JUMP_MEASURES:
+        names.append(table.core)
+    if table.name in ("stats_enterprise", "stats_county"):
+        names += ["stg_stats_enterprise", "core_stats_enterprise"]
+    return list(dict.fromkeys(names))
+
+
 @dataclass
 class _WhCtx:
     conn: Any
@@ -536,6 +558,7 @@ class _WhCtx:
     source: str
     file: str | None
     config: Any
+    params: dict = field(default_factory=dict)
 
     def finding(self, rule: str, message: str, message_en: str, *, table: str | None = None,
                 row: Any = None, column: str | None = None, uscc: Any = None, period: Any = None) -> Finding:
@@ -555,12 +578,6 @@ class _WhCtx:
         return list(self.conn.execute(stmt, {"d": self.d, **params}))
 
 
-def _month_index(alias: str) -> str:
-    """Portable SQL: months since year 0 of a 'YYYY-MM' period column."""
-    return (f"(CAST(SUBSTR({alias}.period, 1, 4) AS INTEGER) * 12 "
-            f"+ CAST(SUBSTR({alias}.period, 6, 2) AS INTEGER))")
-
-
 def _num(v: Any) -> str:
     return _fmt_value(round(float(v), 4)) if v is not None else "（空）"
 
@@ -578,20 +595,41 @@ def _shift(month: str, k: int) -> str:
     return f"{i // 12:04d}-{i % 12 + 1:02d}"
 
 
-def _combined_sql(t: Any, cols: list[str]) -> str:
-    """This delivery's rows plus core rows of the neighbouring months it does not replace
-    (``:neigh``): one row per (uscc, period), ``in_delivery`` = 1 for the delivery's."""
-    sel = ", ".join(cols)
-    return (f"SELECT uscc, period, {sel}, row_no, 1 AS in_delivery FROM {t.stg} "
-            f"WHERE delivery_id = :d AND uscc IS NOT NULL AND period IS NOT NULL "
-            f"UNION ALL "
-            f"SELECT uscc, period, {sel}, CAST(NULL AS INTEGER) AS row_no, 0 AS in_delivery FROM {t.core} "
-            f"WHERE period IN :neigh")
+def _month_pairs(months: list[str], *, within_year: bool) -> list[tuple[str, str]]:
+    """(month, previous month) pairs that involve at least one month of the delivery."""
+    pairs = set()
+    for m in months:
+        pairs.add((m, _shift(m, -1)))
+        pairs.add((_shift(m, 1), m))
+    return sorted(p for p in pairs if not within_year or p[0][:4] == p[1][:4])
 
 
-def _neighbours(months: list[str]) -> list[str]:
-    ms = set(months)
-    return sorted({_shift(m, k) for m in months for k in (-1, 1)} - ms)
+def _month_rows(t: Any, month: str, months: list[str]) -> tuple[str, str]:
+    """(FROM clause, row_no expression) of one month's rows of ``t`` as they will be after
+    publishing: the delivery's rows for its own months (they replace core's), else core's."""
+    if month in months:
+        return f"{t.stg} WHERE delivery_id = :d AND period = :{{p}} AND uscc IS NOT NULL", "row_no"
+    return f"{t.core} WHERE period = :{{p}}", "CAST(NULL AS INTEGER)"
+
+
+def _consecutive_pairs(ctx: _WhCtx, cols: list[str], condition: str, *, within_year: bool) -> list[Any]:
+    """Per (month, previous month) pair around the delivery: rows of one enterprise in both
+    months meeting ``condition`` (on ``cur.<col>`` / ``prv.<col>``). One equi-join on uscc per pair,
+    each side one month of stg (this delivery) or core (PK (period, uscc)), so it stays a hash/index
+    join on both engines."""
+    t = ctx.table
+    months = _delivery_months(ctx)
+    out: list[Any] = []
+    for cur_m, prv_m in _month_pairs(months, within_year=within_year):
+        cur_from, cur_row = _month_rows(t, cur_m, months)
+        prv_from, prv_row = _month_rows(t, prv_m, months)
+        for col in cols:  # one query per column: a plain two-sided join
+            q = (f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.rn, prv.rn "
+                 f"FROM (SELECT uscc, period, {col}, {cur_row} AS rn FROM {cur_from.format(p='pc')}) cur "
+                 f"JOIN (SELECT uscc, period, {col}, {prv_row} AS rn FROM {prv_from.format(p='pp')}) prv "
+                 f"ON prv.uscc = cur.uscc WHERE {condition.format(c=col)} ORDER BY cur.uscc")
+            out.extend((col, *r) for r in ctx.rows(q, pc=cur_m, pp=prv_m, **ctx.params))
+    return out
 
 
 def _rule_not_in_registry(ctx: _WhCtx) -> list[Finding]:
@@ -604,8 +642,8 @@ def _rule_not_in_registry(ctx: _WhCtx) -> list[Finding]:
                             f"no registry loaded yet: {n} enterprises of {t.name} cannot be checked against it")]
     got = ctx.rows(
         f"SELECT s.uscc, MIN(s.row_no), MIN(s.period), MIN(s.name) FROM {t.stg} s "
-        f"WHERE s.delivery_id = :d AND s.uscc IS NOT NULL "
-        f"AND NOT EXISTS (SELECT 1 FROM core_registry r WHERE r.uscc = s.uscc) "
+        f"LEFT JOIN (SELECT DISTINCT uscc FROM core_registry) r ON r.uscc = s.uscc "
+        f"WHERE s.delivery_id = :d AND s.uscc IS NOT NULL AND r.uscc IS NULL "
         f"GROUP BY s.uscc ORDER BY MIN(s.row_no)")
     return [ctx.finding("not_in_registry",
                         f"{t.title}中的企业{u}（{name or '名称未填'}）不在企业名录中",
@@ -616,24 +654,17 @@ def _rule_not_in_registry(ctx: _WhCtx) -> list[Finding]:
 
 def _rule_jump(ctx: _WhCtx) -> list[Finding]:
     t = ctx.table
-    months = _delivery_months(ctx)
-    if not months:
-        return []
     factor = float(ctx.config["quality"]["jump_factor"])
-    measures = JUMP_MEASURES[t.name]
-    combined = _combined_sql(t, [c for c, _ in measures])
+    ctx.params = {"f": factor}
     out: list[Finding] = []
-    for col, within_year in measures:
-        year_cond = " AND SUBSTR(cur.period, 1, 4) = SUBSTR(prv.period, 1, 4)" if within_year else ""
-        got = ctx.rows(
-            f"WITH a AS ({combined}) "
-            f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.row_no, prv.row_no "
-            f"FROM a cur JOIN a prv ON prv.uscc = cur.uscc AND {_month_index('prv')} = {_month_index('cur')} - 1 "
-            f"WHERE (cur.in_delivery = 1 OR prv.in_delivery = 1) AND cur.{col} > 0 AND prv.{col} > 0 "
-            f"AND (cur.{col} > :f * prv.{col} OR prv.{col} > :f * cur.{col}){year_cond} "
-            f"ORDER BY cur.uscc, cur.period", neigh=_neighbours(months), f=factor)
-        head = t.column(col).header
-        for u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
+    for within_year in (False, True):
+        cols = [c for c, w in JUMP_MEASURES[t.name] if w == within_year]
+        if not cols:
+            continue
+        got = _consecutive_pairs(ctx, cols, "cur.{c} > 0 AND prv.{c} > 0 AND (cur.{c} > :f * prv.{c} OR prv.{c} > :f * cur.{c})",
+                                 within_year=within_year)
+        for col, u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
+            head = t.column(col).header
             out.append(ctx.finding(
                 "mom_jump",
                 f"企业{u}「{head}」环比变化超过{_fmt_value(factor)}倍：{p_prev}为{_num(v_prev)}，{p_cur}为{_num(v_cur)}，请核实（是否单位有误）",
@@ -645,28 +676,19 @@ def _rule_jump(ctx: _WhCtx) -> list[Finding]:
 
 def _rule_cumulative_decrease(ctx: _WhCtx) -> list[Finding]:
     t = ctx.table
-    months = _delivery_months(ctx)
-    if not months:
-        return []
-    combined = _combined_sql(t, list(CUMULATIVE_COLUMNS))
-    out: list[Finding] = []
-    for col in CUMULATIVE_COLUMNS:
-        got = ctx.rows(
-            f"WITH a AS ({combined}) "
-            f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.row_no, prv.row_no "
-            f"FROM a cur JOIN a prv ON prv.uscc = cur.uscc AND {_month_index('prv')} = {_month_index('cur')} - 1 "
-            f"WHERE (cur.in_delivery = 1 OR prv.in_delivery = 1) "
-            f"AND SUBSTR(cur.period, 1, 4) = SUBSTR(prv.period, 1, 4) "
-            f"AND cur.{col} IS NOT NULL AND prv.{col} IS NOT NULL AND cur.{col} < prv.{col} - 0.000001 "
-            f"ORDER BY cur.uscc, cur.period", neigh=_neighbours(months))
+    ctx.params = {}
+    got = _consecutive_pairs(ctx, list(CUMULATIVE_COLUMNS),
+                             "cur.{c} IS NOT NULL AND prv.{c} IS NOT NULL AND cur.{c} < prv.{c} - 0.000001",
+                             within_year=True)
+    out = []
+    for col, u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
         head = t.column(col).header
-        for u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
-            out.append(ctx.finding(
-                "cumulative_decrease",
-                f"企业{u}「{head}」为1—N月累计值，但{p_cur}（{_num(v_cur)}）小于{p_prev}（{_num(v_prev)}），请核实",
-                f"cumulative {col} of {u} decreases: {p_prev} {v_prev} -> {p_cur} {v_cur}",
-                row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
-                period=p_cur if row_cur is not None else p_prev))
+        out.append(ctx.finding(
+            "cumulative_decrease",
+            f"企业{u}「{head}」为1—N月累计值，但{p_cur}（{_num(v_cur)}）小于{p_prev}（{_num(v_prev)}），请核实",
+            f"cumulative {col} of {u} decreases: {p_prev} {v_prev} -> {p_cur} {v_cur}",
+            row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
+            period=p_cur if row_cur is not None else p_prev))
     return out
 
 
@@ -687,16 +709,18 @@ def _rule_above_scale_no_tax(ctx: _WhCtx) -> list[Finding]:
     months = _delivery_months(ctx)
     if not months:
         return []
-    got = ctx.rows(
-        "WITH m AS (SELECT DISTINCT period FROM stg_tax WHERE delivery_id = :d AND period IN :months), "
-        "ry AS (SELECT m.period, (SELECT MAX(r.roster_year) FROM core_registry r "
-        "WHERE r.roster_year <= CAST(SUBSTR(m.period, 1, 4) AS INTEGER)) AS roster_year FROM m) "
-        "SELECT ry.period, r.uscc, r.name, r.roster_year FROM ry "
-        "JOIN core_registry r ON r.roster_year = ry.roster_year AND r.is_above_scale = 1 "
-        "WHERE NOT EXISTS (SELECT 1 FROM stg_tax s WHERE s.delivery_id = :d AND s.period = ry.period "
-        "AND s.uscc = r.uscc AND (s.total_tax IS NOT NULL OR s.vat IS NOT NULL OR s.cit IS NOT NULL "
-        "OR s.other_tax IS NOT NULL)) "
-        "ORDER BY ry.period, r.uscc", months=months)
+    got = []
+    for month in months:
+        # roster of the month's year, or the latest earlier one (the roster is fixed per year)
+        year = ctx.rows("SELECT MAX(roster_year) FROM core_registry WHERE roster_year <= :y", y=int(month[:4]))[0][0]
+        if year is None:
+            continue
+        got += [(month, *r) for r in ctx.rows(
+            "SELECT r.uscc, r.name, r.roster_year FROM core_registry r "
+            "WHERE r.roster_year = :y AND r.is_above_scale = 1 AND r.uscc NOT IN ("
+            "  SELECT uscc FROM stg_tax WHERE delivery_id = :d AND period = :m AND uscc IS NOT NULL "
+            "  AND (total_tax IS NOT NULL OR vat IS NOT NULL OR cit IS NOT NULL OR other_tax IS NOT NULL)) "
+            "ORDER BY r.uscc", y=year, m=month)]
     head = ctx.table.column("total_tax").header
     return [ctx.finding("above_scale_no_tax",
                         f"规上企业{u}（{name or '名称未填'}，{year}年名录）{period}无税收数据",
@@ -724,15 +748,16 @@ def _rule_reconciliation(ctx: _WhCtx) -> list[Finding]:
         f"WITH m AS ({months_sql}), "
         "es AS (SELECT x.period, SUM(x.value_added) AS total, COUNT(x.value_added) AS n FROM ("
         "  SELECT period, value_added FROM stg_stats_enterprise WHERE delivery_id = :d "
+        "  AND period IN (SELECT period FROM m) "
         "  UNION ALL "
-        "  SELECT c.period, c.value_added FROM core_stats_enterprise c WHERE NOT EXISTS ("
-        "    SELECT 1 FROM stg_stats_enterprise s WHERE s.delivery_id = :d AND s.period = c.period)"
-        ") x WHERE x.period IN (SELECT period FROM m) GROUP BY x.period), "
+        "  SELECT period, value_added FROM core_stats_enterprise WHERE period IN (SELECT period FROM m) "
+        "  AND period NOT IN (SELECT period FROM stg_stats_enterprise WHERE delivery_id = :d AND period IS NOT NULL)"
+        ") x GROUP BY x.period), "
         "cv AS (SELECT period, value FROM stg_stats_county WHERE delivery_id = :d AND indicator_name = :name "
         "  UNION ALL "
-        "  SELECT c.period, c.value FROM core_stats_county c WHERE c.indicator_name = :name AND NOT EXISTS ("
-        "    SELECT 1 FROM stg_stats_county s WHERE s.delivery_id = :d AND s.indicator_name = :name "
-        "    AND s.period = c.period)) "
+        "  SELECT period, value FROM core_stats_county WHERE indicator_name = :name "
+        "  AND period NOT IN (SELECT period FROM stg_stats_county WHERE delivery_id = :d "
+        "  AND indicator_name = :name AND period IS NOT NULL)) "
         "SELECT m.period, es.total, es.n, cv.value FROM m "
         "JOIN es ON es.period = m.period JOIN cv ON cv.period = m.period "
         "WHERE es.n > 0 AND cv.value > 0 "
