@@ -44,6 +44,10 @@ def test_run_writes_every_output_and_every_code(first_run):
     for name in ("indicators-2023-12.json", "bulletin-2023-12.docx", "bulletin-2023-12.pdf",
                  "bulletin-2023-12.html", "bulletin-2023-12.eml"):
         assert (out / name).stat().st_size > 0, name
+    # GX Data Docs of the run's validations, one result page per validated table
+    docs = out / "data-docs"
+    assert "tax" in (docs / "index.html").read_text(encoding="utf-8")
+    assert len(list((docs / "validations").rglob("*.html"))) >= 160
     doc = json.loads((out / "indicators-2023-12.json").read_text(encoding="utf-8"))
     assert [i["code"] for i in doc["indicators"]] == [i["code"] for i in CONFIG.indicators]
     statuses = {i["status"] for i in doc["indicators"]}

@@ -95,8 +95,10 @@ def _asset_events(dag_id: str) -> list[dict]:
 
 @pytest.fixture
 def feed_env(tmp_path, warehouse_url, monkeypatch):
-    d = {"inbox": tmp_path / "inbox", "archive": tmp_path / "archive", "quarantine": tmp_path / "quarantine"}
+    d = {"inbox": tmp_path / "inbox", "archive": tmp_path / "archive", "quarantine": tmp_path / "quarantine",
+         "output": tmp_path / "output"}
     monkeypatch.setenv("MFG_INBOX", str(d["inbox"]))
+    monkeypatch.setenv("MFG_OUTPUT", str(d["output"]))
     monkeypatch.setenv("MFG_ARCHIVE", str(d["archive"]))
     monkeypatch.setenv("MFG_QUARANTINE", str(d["quarantine"]))
     monkeypatch.setenv("MFG_WAREHOUSE_URL", warehouse_url)
@@ -164,6 +166,9 @@ def test_feed_dag_fails_visibly_on_rejection_after_loading_the_rest(airflow_db, 
     assert states["ingest"] == "success" and states["emit_asset_event"] == "success"
     assert states["fail_on_rejected"] == "failed"
     assert not bad.exists() and (feed_env["quarantine"] / "energy" / "a-bad.csv.report.txt").exists()
+    # the run's GX Data Docs are there to open after the failed run (the good file's validation)
+    index = feed_env["output"] / "data-docs" / "feed_energy" / "data-docs" / "index.html"
+    assert "energy" in index.read_text(encoding="utf-8")
     [ev] = [e for e in _asset_events("feed_energy") if e["run_id"] == dr.run_id]
     assert ev["extra"]["periods"] == ["2023-06"]
     engine = connect(feed_env["url"])

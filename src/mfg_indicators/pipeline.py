@@ -91,6 +91,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
     from .deliver import archive_bulletin, send_bulletin, write_eml
     from .ingest import ingest_inbox
     from .render import render_bulletin
+    from .validate import collect_results, write_data_docs
 
     config: PlanConfig = load_config(config_path)
     out_dir = Path(out_dir)
@@ -107,12 +108,17 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             # The CLI leaves the user's inbox as it found it: a rejected file is copied to
             # quarantine (the scheduled feed DAGs move it), so a rerun reports it again and
             # gives the same result and exit code.
-            report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
-                                  quarantine_dir=quarantine_dir, move_rejected=False)
+            with collect_results() as validation:
+                report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
+                                      quarantine_dir=quarantine_dir, move_rejected=False)
             st.rows = report.rows_loaded
             st.detail = (f"{len(report.accepted)} accepted, {len(report.duplicates)} duplicate, "
                          f"{len(report.rejected_files)} rejected")
         result.rejected = [f.as_rejection() for f in report.rejected]
+        if len(validation):  # GX Data Docs of this run's validations (none when nothing was new)
+            with log.stage("data docs") as st:
+                result.outputs["data_docs"] = write_data_docs(validation, out_dir, run_name=f"run-{period}")
+                st.rows = len(validation)
 
         with log.stage(f"compute indicators {period}") as st:
             computed = compute_indicators(engine, config, period)

@@ -44,7 +44,7 @@ START_DATE = pendulum.datetime(2023, 1, 1, tz=TIMEZONE)
 
 _VARIABLES = {  # Settings field -> Airflow Variable key
     "inbox": "mfg_inbox", "warehouse_url": "mfg_warehouse_url", "config_path": "mfg_config",
-    "archive": "mfg_archive", "quarantine": "mfg_quarantine",
+    "archive": "mfg_archive", "quarantine": "mfg_quarantine", "output": "mfg_output",
 }
 
 
@@ -139,31 +139,50 @@ def make_feed_dag(source: str):
         @task
         def ingest(paths: list[str]) -> dict[str, Any]:
             """Archive → read → validate → load each delivery (ingest_delivery), in order."""
+            from airflow.sdk import get_current_context
+
             from mfg_indicators.config import load_config
-            from mfg_indicators.extract import Delivery
-            from mfg_indicators.ingest import ingest_delivery
+            from mfg_indicators.validate import collect_results, write_data_docs
             from mfg_indicators.warehouse import connect
 
             s = runtime_settings()
             config = load_config(s["config_path"])
             engine = connect(s["warehouse_url"])
-            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": []}
+            out: dict[str, Any] = {}
+            validation = None
             try:
-                for p in paths:
-                    if not Path(p).exists():  # moved by an earlier try of this task
-                        log.warning("%s vanished since it was found; skipped", p)
-                        continue
-                    outcome = ingest_delivery(engine, Delivery.from_path(p, source), config=config,
-                                              archive_dir=s["archive"], quarantine_dir=s["quarantine"])
-                    item = outcome.summary()
-                    if outcome.status == "rejected":
-                        item["rejections"] = [f.as_rejection() for f in outcome.errors]
-                        item["errors_en"] = [f.log_line() for f in outcome.errors]
-                    out[outcome.status].append(item)
+                with collect_results() as validation:
+                    out.update(_ingest_paths(paths, engine, config, s))
             finally:
                 engine.dispose()
+                if validation is not None and len(validation):
+                    # GX Data Docs of this run, so an engineer can open them after a failed run
+                    run = get_current_context()["run_id"]
+                    docs = write_data_docs(validation, Path(s["output"]) / "data-docs" / f"feed_{source}",
+                                           run_name=f"feed_{source}-{run}")
+                    log.info("%s: Data Docs %s", source, docs)
+                    out["data_docs"] = str(docs)
             log.info("%s: %d accepted, %d duplicate, %d rejected", source, len(out["accepted"]),
                      len(out["duplicate"]), len(out["rejected"]))
+            return out
+
+        def _ingest_paths(paths: list[str], engine, config, s: dict[str, Any]) -> dict[str, Any]:
+            """ingest_delivery for each path, in arrival order; JSON-safe summaries by status."""
+            from mfg_indicators.extract import Delivery
+            from mfg_indicators.ingest import ingest_delivery
+
+            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": []}
+            for p in paths:
+                if not Path(p).exists():  # moved by an earlier try of this task
+                    log.warning("%s vanished since it was found; skipped", p)
+                    continue
+                outcome = ingest_delivery(engine, Delivery.from_path(p, source), config=config,
+                                          archive_dir=s["archive"], quarantine_dir=s["quarantine"])
+                item = outcome.summary()
+                if outcome.status == "rejected":
+                    item["rejections"] = [f.as_rejection() for f in outcome.errors]
+                    item["errors_en"] = [f.log_line() for f in outcome.errors]
+                out[outcome.status].append(item)
             return out
 
         @task(outlets=[asset])
