@@ -9,7 +9,6 @@ import json
 import socket
 import uuid
 from email import policy
-from pathlib import Path
 
 import pytest
 

@@ -19,7 +19,6 @@ import logging
 import math
 from collections import defaultdict
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from sqlalchemy import bindparam, text
