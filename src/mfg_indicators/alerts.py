@@ -92,16 +92,18 @@ class FreshSmtpNotifier(SmtpNotifier):
         return SmtpNotifier.__call__(fresh, *args)
 
 
+# Airflow renders with StrictUndefined: every context key that a run may lack (a manual run has
+# no data interval; ``exception`` only exists on failure) needs a default.
 _FAILURE_SUBJECT = ("[制造业指标] 任务失败 Task failed: {{ ti.dag_id }}.{{ ti.task_id }}"
-                    " ({{ run_id }})")
+                    " ({{ run_id | default('-') }})")
 _FAILURE_HTML = """<html lang="zh-CN"><body>
 <p>Airflow 任务失败（已用尽重试）/ A task failed after its retries.</p>
 <table>
 <tr><th align="left">DAG</th><td>{{ ti.dag_id }}</td></tr>
 <tr><th align="left">Task</th><td>{{ ti.task_id }}{% if ti.map_index is defined and ti.map_index >= 0 %}[{{ ti.map_index }}]{% endif %}</td></tr>
-<tr><th align="left">Run</th><td>{{ run_id }}</td></tr>
+<tr><th align="left">Run</th><td>{{ run_id | default('-') }}</td></tr>
 <tr><th align="left">Try</th><td>{{ ti.try_number }}</td></tr>
-<tr><th align="left">Interval</th><td>{{ data_interval_start }} — {{ data_interval_end }}</td></tr>
+<tr><th align="left">Interval</th><td>{{ data_interval_start | default('-') }} — {{ data_interval_end | default('-') }}</td></tr>
 <tr><th align="left">Error</th><td><pre>{{ exception | default('') | string | e }}</pre></td></tr>
 <tr><th align="left">Log</th><td>{{ ti.log_url | default('') }}</td></tr>
 </table>
