@@ -351,9 +351,11 @@ def indicators_of(document: Mapping[str, Any], config) -> list[Ind]:
 
 def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind]) -> dict[str, Any]:
     y, month = ph.parse_period(period)
-    p = _period_params(config, period)
-    cells = _query(engine, "per_mu_cells", {**{k: p[k] for k in ("year", "year_start", "period")},
-                                            "months_needed": month})
+    # The cells come from the indicator's own SQL (compute.per_mu_breakdown: the T03/T04
+    # evaluated set by industry group and town, excluded groups flagged), so the rankings and the
+    # indicators cannot drift apart.
+    from ..compute import per_mu_breakdown
+
     excluded = list(config["per_mu_excluded_groups"])
     group_names = [g["name"] for g in config["industry_groups"]]
     default = config["industry_default_group"]
@@ -362,15 +364,16 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind]) 
 
     # (dimension, key, measure) -> [enterprises, land, amount]
     agg: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
-    for c in cells:
-        grp = config.industry_group(c["industry_code"])
-        for dim, key in (("industry", grp), ("town", c["town"]), ("total", "all")):
-            if dim != "industry" and grp in excluded:
-                continue  # towns and the total follow the target's scope (钢压延 out)
-            a = agg[(dim, key, c["measure"])]
-            a[0] += int(c["enterprises"] or 0)
-            a[1] += float(c["land_mu"] or 0)
-            a[2] += float(c["amount"] or 0)
+    for measure in ("tax", "value_added"):
+        for c in per_mu_breakdown(engine, config, period, measure):
+            grp = c["industry_group"]
+            for dim, key in (("industry", grp), ("town", c["town"]), ("total", "all")):
+                if dim != "industry" and c["excluded"]:
+                    continue  # towns and the total follow the target's scope (钢压延 out)
+                a = agg[(dim, key, measure)]
+                a[0] += int(c["n_included"] or 0)
+                a[1] += float(c["land_mu"] or 0)
+                a[2] += float(c["numerator"] or 0)
 
     def figure(dim: str, key: str, measure: str) -> float | None:
         n, land, amount = agg.get((dim, key, measure), (0, 0.0, 0.0))
@@ -378,8 +381,8 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind]) 
             return None
         return amount / land
 
-    def count(dim: str, key: str) -> int:
-        return int(agg.get((dim, key, "roster"), (0,))[0])
+    def count(dim: str, key: str) -> int:  # enterprises behind the 亩均税收 figure
+        return int(agg.get((dim, key, "tax"), (0,))[0])
 
     def rows_for(dim: str, keys: list[str]) -> list[dict[str, Any]]:
         rows = []
