@@ -272,6 +272,18 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{%p for s in rankings.notes %}")
     add_par(doc, "{{ s }}", "Bulletin Note")
     add_par(doc, "{%p endfor %}")
+    # （三）亩均效益综合评价: December issue only (context `evaluation` is None otherwise)
+    add_par(doc, "{%p if evaluation %}")
+    add_par(doc, "{{ h.rankings_evaluation }}", "Heading 2")
+    add_par(doc, "{{ evaluation.intro }}")
+    eval_headers = ["A类", "B类", "C类", "D类", "合计", "D类较上年"]
+    eval_cells = ["{{ r.name }}", "{{ r.a }}", "{{ r.b }}", "{{ r.c }}", "{{ r.d }}", "{{ r.total }}",
+                  "{{ r.d_change }}"]
+    eval_widths = [36, 18, 18, 18, 18, 20, 28]  # = TEXT_WIDTH_MM
+    loop_table(doc, ["产业"] + eval_headers, eval_cells, eval_widths, "r in evaluation.industry")
+    loop_table(doc, ["乡镇（街道）"] + eval_headers, eval_cells, eval_widths, "r in evaluation.town")
+    add_par(doc, "{{ evaluation.note }}", "Bulletin Note")
+    add_par(doc, "{%p endif %}")
 
     # --- 五、存在问题 ---
     add_par(doc, "{{ h.problems }}", "Heading 1")

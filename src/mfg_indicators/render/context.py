@@ -52,6 +52,7 @@ HEADINGS = {
     "rankings": "四、主导产业与乡镇（街道）",
     "rankings_industry": "（一）分主导产业",
     "rankings_town": "（二）分乡镇（街道）",
+    "rankings_evaluation": "（三）亩均效益综合评价分类情况",
     "problems": "五、存在问题",
     "next_steps": "六、下步工作",
     "annex_label": "附件",
@@ -345,6 +346,63 @@ def indicators_of(document: Mapping[str, Any], config) -> list[Ind]:
     for code, raw in by_code.items():
         out.append(Ind(raw, None, config, period))
     return out
+
+
+# --- 亩均效益综合评价 (December issue) ------------------------------------------------------
+
+def _change_word(delta: int | None, measure: str = "家") -> str:
+    if delta is None:
+        return "—"
+    if delta == 0:
+        return "持平"
+    return f"{'增加' if delta > 0 else '减少'}{ph.count(abs(delta), measure)}"
+
+
+def evaluation_section(engine: Engine, config, period: str) -> dict[str, Any] | None:
+    """Class counts of the latest 亩均效益综合评价 of a year ≤ Y, by industry group and by town,
+    with the change against the year before — counts only, never an enterprise's own figures.
+    In the December issue; None in other months or when no year has been evaluated yet (the
+    annual evaluation runs after the year's statistics are final)."""
+    from sqlalchemy import text
+
+    from ..evaluation import EvaluationError, evaluation_summary
+
+    year, month = ph.parse_period(period)
+    if month != 12:
+        return None
+    try:
+        with engine.connect() as conn:
+            latest = conn.execute(text("SELECT MAX(year) FROM mart_evaluation WHERE plan_id = :p AND year <= :y"),
+                                  {"p": config.plan_id, "y": year}).scalar()
+    except Exception:  # noqa: BLE001 - a warehouse without the evaluation tables: no section
+        return None
+    if latest is None:
+        return None
+    try:
+        summary = evaluation_summary(engine, config, int(latest))
+    except EvaluationError:
+        return None
+    classes = summary["classes"]
+
+    def row(block: dict[str, Any]) -> dict[str, str]:
+        d_change = (block["change"] or {}).get("D") if block["change"] is not None else None
+        return {"name": block["name"], **{c.lower(): str(block["counts"][c]) for c in classes},
+                "total": str(block["total"]), "d_change": _change_word(d_change)}
+
+    by_class = "、".join(f"{c}类{ph.count(summary['by_class'][c], '家')}" for c in classes)
+    intro = (f"{summary['year']}年度亩均效益综合评价共评价企业{ph.count(summary['evaluated'], '家')}，其中{by_class}；"
+             f"列入低效企业清单{ph.count(summary['inefficient'], '家')}。")
+    if summary["previous_available"]:
+        d = summary["by_class_change"]["D"]
+        t = summary["transitions"]
+        intro += (f"与{summary['previous_year']}年度相比，D类企业{_change_word(d)}；"
+                  f"两年均参评的企业中，类别上升{ph.count(t['up'], '家')}、下降{ph.count(t['down'], '家')}。")
+    if summary["excluded"]["total"]:
+        intro += f"另有{ph.count(summary['excluded']['total'], '家')}企业按规定不参评（名单另附）。"
+    return {"year": summary["year"], "intro": intro, "classes": classes,
+            "industry": [row(b) for b in summary["by_industry_group"]],
+            "town": [row(b) for b in summary["by_town"]],
+            "note": "分类结果及低效企业清单另行印发（限内部使用），本通报仅列示企业数量。"}
 
 
 # --- rankings ------------------------------------------------------------------------------
@@ -668,6 +726,7 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
 
     # 四、主导产业与乡镇（街道）
     rankings = _per_mu_rankings(engine, config, period, by_code)
+    evaluation = evaluation_section(engine, config, period)
 
     # 五、存在问题
     lagging = [i for i in inds if i.status == "red"] + [i for i in inds if i.status == "yellow"]
@@ -744,6 +803,7 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
         "table": table,
         "groups": groups,
         "rankings": rankings,
+        "evaluation": evaluation,
         "problems_intro": problems_intro,
         "problems": problems,
         "problems_tail": problems_tail,
