@@ -32,24 +32,14 @@ from docx.shared import Mm, Pt, RGBColor
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-LATIN = "Times New Roman"
+from mfg_indicators.render.docx_renderer import LATIN, set_rfonts  # noqa: E402 - one font rule
 RED = RGBColor(0xC0, 0x00, 0x00)
 TEXT_WIDTH_MM = 210 - 28 - 26  # 156
 
 
 def set_fonts(rpr_parent, east_asia: str, latin: str = LATIN) -> None:
-    """Explicit font names on a style's or run's rPr (theme fonts removed: they would win)."""
-    rpr = rpr_parent.get_or_add_rPr()
-    rfonts = rpr.find(qn("w:rFonts"))
-    if rfonts is None:
-        rfonts = OxmlElement("w:rFonts")
-        rpr.insert(0, rfonts)
-    for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
-        rfonts.attrib.pop(qn(attr), None)
-    rfonts.set(qn("w:ascii"), latin)
-    rfonts.set(qn("w:hAnsi"), latin)
-    rfonts.set(qn("w:cs"), latin)
-    rfonts.set(qn("w:eastAsia"), east_asia)
+    """Explicit font names on a style's or run's rPr (the renderer's own rule)."""
+    set_rfonts(rpr_parent.get_or_add_rPr(), east_asia, latin)
 
 
 def paragraph_style(doc, name: str, *, base: str | None = "Normal", font: str, size: float,

@@ -32,6 +32,7 @@ from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
 from . import phrasing as ph
+from .extract import sha256_file  # the one file-hash helper (deliveries are archived by it)
 
 log = logging.getLogger(__name__)
 
@@ -183,13 +184,6 @@ def send_bulletin(paths: Mapping[str, Path], config, document: Mapping[str, Any]
 
 
 # --- archive -------------------------------------------------------------------------------
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def document_sha256(document: Mapping[str, Any]) -> str:

@@ -40,15 +40,23 @@ ROLE_BY_STYLE = {
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-def _set_rfonts(rpr, east_asia: str) -> None:
+def set_rfonts(rpr, east_asia: str, latin: str | None = None) -> None:
+    """Explicit font names on an rPr element, the East-Asian one included (python-docx sets only
+    Latin names); theme fonts are removed because they would win. With ``latin``, the Latin
+    names are set too; without, existing ones are kept (default LATIN). Used by the renderer on
+    every run and by scripts/make_docx_template.py on the template's styles."""
     rfonts = rpr.find(qn("w:rFonts"))
     if rfonts is None:
         rfonts = OxmlElement("w:rFonts")
         rpr.insert(0, rfonts)
     for attr in ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme"):
         rfonts.attrib.pop(qn(attr), None)
-    rfonts.set(qn("w:ascii"), rfonts.get(qn("w:ascii")) or LATIN)
-    rfonts.set(qn("w:hAnsi"), rfonts.get(qn("w:hAnsi")) or LATIN)
+    if latin is not None:
+        for attr in ("w:ascii", "w:hAnsi", "w:cs"):
+            rfonts.set(qn(attr), latin)
+    else:
+        rfonts.set(qn("w:ascii"), rfonts.get(qn("w:ascii")) or LATIN)
+        rfonts.set(qn("w:hAnsi"), rfonts.get(qn("w:hAnsi")) or LATIN)
     rfonts.set(qn("w:eastAsia"), east_asia)
 
 
@@ -69,12 +77,12 @@ def apply_fonts(document, fonts: Mapping[str, str]) -> int:
         el = st.element
         if el.get(qn("w:type")) in ("paragraph", "character", "table"):
             role = ROLE_BY_STYLE.get(st.name, "body")
-            _set_rfonts(_rpr_of_style(el), fonts[role])
+            set_rfonts(_rpr_of_style(el), fonts[role])
     defaults = document.styles.element.find(qn("w:docDefaults"))
     if defaults is not None:
         rpr_default = defaults.find(qn("w:rPrDefault"))
         if rpr_default is not None and rpr_default.find(qn("w:rPr")) is not None:
-            _set_rfonts(rpr_default.find(qn("w:rPr")), fonts["body"])
+            set_rfonts(rpr_default.find(qn("w:rPr")), fonts["body"])
 
     roots = [document.element.body]
     # headers and footers through the relationships: docxtpl replaces those parts when it
@@ -91,7 +99,7 @@ def apply_fonts(document, fonts: Mapping[str, str]) -> int:
                 style_id = ppr.find(qn("w:pStyle")).get(qn("w:val"))
             role = ROLE_BY_STYLE.get(names_by_id.get(style_id, "Normal"), "body")
             for r in p.iter(qn("w:r")):
-                _set_rfonts(_rpr_of(r), fonts[role])
+                set_rfonts(_rpr_of(r), fonts[role])
                 touched += 1
     return touched
 
