@@ -64,12 +64,19 @@ def run_dags(period: str) -> int:
     if not feed_ids or not monthly:
         print(f"expected feed_* and monthly_indicators DAGs, found {sorted(bag.dags)}", file=sys.__stderr__)
         return 1
+    runs: list[tuple[str, dict]] = [(d, {}) for d in feed_ids]
+    year, month = map(int, period.split("-"))
+    if month == 12 and "annual_evaluation" in bag.dags:
+        # The December bulletin reports the 亩均效益综合评价: evaluate the year and the one before
+        # (for the change). In production the annual DAG runs in March, after the year is final.
+        runs += [("annual_evaluation", {"run_conf": {"year": y}}) for y in (year - 1, year)]
+    runs.append((monthly[0], {"logical_date": logical_date_for(period)}))
     failed = 0
-    for dag_id in feed_ids + monthly:
-        kwargs = {"logical_date": logical_date_for(period)} if dag_id in monthly else {}
+    for dag_id, kwargs in runs:
         dr = bag.dags[dag_id].test(**kwargs)
         state = str(getattr(dr, "state", "unknown"))
-        print(f"  DAG {dag_id:<22} {state}", file=sys.__stderr__, flush=True)
+        label = dag_id + (f" {kwargs['run_conf']['year']}" if "run_conf" in kwargs else "")
+        print(f"  DAG {label:<24} {state}", file=sys.__stderr__, flush=True)
         failed += state != "success"
     return 1 if failed else 0
 
@@ -106,8 +113,14 @@ def main() -> int:
     from mfg_indicators.pipeline import format_summary, read_document
 
     document = read_document(doc_path)
-    outputs = {p.suffix.lstrip(".") if p.name.startswith("bulletin-") else p.stem: p
-               for p in sorted(out_dir.glob(f"*{args.period}*")) if p.is_file()}
+    outputs = {"json": doc_path}
+    outputs.update({p.suffix.lstrip("."): p for p in sorted(out_dir.glob(f"bulletin-{args.period}.*"))})
+    manifests = sorted((out_dir / "bulletin-archive" / args.period).glob("r*/manifest.json"))
+    if manifests:
+        outputs["manifest"] = manifests[-1]
+    outputs.update({f"data docs {p.parent.parent.name}": p
+                    for p in sorted((out_dir / "data-docs").glob("*/data-docs/index.html"))})
+    outputs.update({f"evaluation {p.stem[-4:]}": p for p in sorted((out_dir / "evaluation").glob("*.xlsx"))})
     print(format_summary(document, outputs, document.get("rejected", [])))
     return 0
 

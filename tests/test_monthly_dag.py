@@ -131,3 +131,24 @@ def test_dag_computes_the_interval_month_idempotently(airflow_db, tmp_path, monk
     direct = compute_indicators(engine, CONFIG, "2023-03")
     assert [i["value"] for i in direct] == [i["value"] for i in doc1["indicators"]]
     engine.dispose()
+
+
+def test_months_outside_the_plan_window_are_skipped(airflow_db, tmp_path, monkeypatch):
+    """A fresh deployment's first run is for the current month, outside the plan window: it must
+    not compute or e-mail anything."""
+    url = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    out = tmp_path / "output"
+    monkeypatch.setenv("MFG_WAREHOUSE_URL", url)
+    monkeypatch.setenv("MFG_OUTPUT", str(out))
+    monkeypatch.setenv("MFG_SMTP_CONN_ID", "mfg_no_such_smtp")
+    engine = connect(url)
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(DAGS / "monthly_indicators.py")).dags[DAG_ID]
+    dr = dag.test(logical_date=dt.datetime(2026, 11, 1, tzinfo=SH))  # computes 2026-10
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert states["resolve_period"] == "skipped"
+    assert all(states[t] == "skipped" for t in ("compute", "write_json", "render_bulletin", "deliver_bulletin"))
+    assert _mart(engine, "2026-10") == []
+    assert not out.exists() or not list(out.glob("*"))  # no JSON, no bulletin, no .eml
+    engine.dispose()

@@ -199,7 +199,7 @@ def make_feed_dag(source: str):
             log.info("%s: asset event, periods %s", source, ",".join(periods))
             yield Metadata(asset, {"source": source, "periods": periods, "deliveries": deliveries})
 
-        @task(retries=0)
+        @task  # raises AirflowFailException: a rejection is final, never retried
         def fail_on_rejected(summary: dict[str, Any]) -> int:
             """Fail visibly when any delivery was rejected (after e-mailing the department)."""
             from airflow.sdk.exceptions import AirflowFailException

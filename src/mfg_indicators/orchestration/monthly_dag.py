@@ -4,9 +4,14 @@
 
 **Period.** The schedule is a month-interval timetable, ``CronDataIntervalTimetable("0 0 1 * *",
 timezone="Asia/Shanghai")``: the run whose data interval is [2024-01-01, 2024-02-01) local time
-(logical date 2024-02-01 in the UI) computes ``2024-01``. The period is the month of
+computes ``2024-01``. It is created when the interval ends (run after 2024-02-01 00:00), and its
+logical date is the interval's START, 2024-01-01T00:00+08:00 (checked live in Airflow 3.3; the
+stack notes say otherwise). A manual trigger gets the interval that ENDS at its logical date:
+``-l 2024-01-01T00:00:00+08:00`` computes 2023-12. The period is the month of
 ``data_interval_start`` in Asia/Shanghai (:func:`period_of_interval`); a manual run may name one
-with the ``period`` param (e.g. to recompute after a corrected delivery).
+with the ``period`` param (e.g. to recompute after a corrected delivery). Months outside the
+plan window (config ``plan.window``) are skipped: the plan has no targets for them, and a fresh
+deployment's first run (the current month) must not e-mail an empty bulletin.
 
 **Waiting for the feeds.** The run for month M exists from the 1st of M+1; ``wait_for_feeds`` is a
 sensor in reschedule mode (no worker slot held between pokes) over the six feed Assets
@@ -23,9 +28,11 @@ shows as ``no_data`` with its reason, and the ``feeds_deadline`` DAG has alerted
 
 **Idempotent, backfillable.** ``compute`` replaces the month's rows of ``mart_indicator`` in one
 transaction, and every indicator query ignores rows dated after the month, so re-running a month,
-running month by month, or ``airflow backfill create --dag-id monthly_indicators --from-date
-2021-02-01 --to-date 2024-01-01`` give the same results for the same warehouse. For past months
-the due day is over, so the sensor does not hold a backfill up.
+running month by month, or a backfill over the plan window give the same results for the same
+warehouse. The backfill's dates are logical dates = interval starts, with the offset (CLI dates
+are UTC otherwise): ``airflow backfill create --dag-id monthly_indicators --from-date
+2021-01-01T00:00:00+08:00 --to-date 2023-12-01T00:00:00+08:00`` runs the 36 months 2021-01 …
+2023-12. For past months the due day is over, so the sensor does not hold a backfill up.
 
 **Task boundary.** ``compute`` writes the mart and returns a small summary; ``write_json`` renders
 ``indicators-YYYY-MM.json`` from the mart (never from XCom data) and returns ``{"period",
@@ -132,7 +139,16 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             start = ctx.get("data_interval_start")
             if start is None:
                 raise ValueError("run has no data interval and no period param")
-            return period_of_interval(start, tz)
+            period = period_of_interval(start, tz)
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            from ..config import load_config
+
+            config = load_config(runtime_settings()["config_path"])
+            if not config.window_start <= period <= config.window_end:
+                raise AirflowSkipException(f"{period} is outside the plan window "
+                                           f"{config.window_start}…{config.window_end}: nothing to report")
+            return period
 
         @task.sensor(poke_interval=POKE_INTERVAL.total_seconds(), timeout=SENSOR_TIMEOUT.total_seconds(),
                      mode="reschedule", inlets=FEED_ASSETS)
