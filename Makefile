@@ -27,5 +27,11 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The deployment shape live on this machine (no Docker): api-server, scheduler, dag-processor,
+# triggerer and a Celery worker against throwaway PostgreSQL databases and Redis; the month
+# triggered through the REST API; outputs and e-mails checked; everything stopped and dropped.
+smoke: setup
+	$(PY) scripts/smoke.py
+
 clean:
 	rm -rf output var .airflow inbox

@@ -63,6 +63,37 @@ def settings(env: dict[str, str] | None = None) -> Settings:
     )
 
 
+# Airflow Variables that override the environment for a running task (Settings field -> key).
+_VARIABLES = {
+    "inbox": "mfg_inbox", "warehouse_url": "mfg_warehouse_url", "config_path": "mfg_config",
+    "archive": "mfg_archive", "quarantine": "mfg_quarantine", "output": "mfg_output",
+    "smtp_conn_id": "mfg_smtp_conn_id", "mail_from": "mfg_mail_from",
+}
+
+
+def _variable(key: str) -> str | None:
+    try:
+        from airflow.sdk import Variable
+
+        return Variable.get(key, default=None)
+    except Exception:  # noqa: BLE001 - no metadata DB / API (e.g. a plain script): env decides
+        return None
+
+
+def runtime_settings() -> dict[str, Any]:
+    """Settings for a running task: Airflow Variable (``mfg_*``), else environment (``MFG_*``),
+    else the checkout default. Call inside tasks only, never at parse time (Variable look-ups)."""
+    base = settings()
+    out: dict[str, Any] = {}
+    for field_name, var in _VARIABLES.items():
+        value = _variable(var)
+        default = getattr(base, field_name)
+        out[field_name] = (Path(value) if isinstance(default, Path) else value) if value else default
+    http = _variable("mfg_http_sources") or os.environ.get("MFG_HTTP_SOURCES") or ""
+    out["http_sources"] = sorted({s.strip() for s in http.split(",") if s.strip()})
+    return out
+
+
 def default_args(**overrides: Any) -> dict[str, Any]:
     """Task defaults for every DAG: owner, retries with exponential backoff, and an e-mail to the
     data engineers (config ``alerts.engineers``) through ``SmtpNotifier`` when a task fails for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .common import TIMEZONE, dag_kwargs, settings
+from .common import TIMEZONE, dag_kwargs, runtime_settings
 
 DAG_ID = "feeds_deadline"
 
@@ -60,7 +60,7 @@ def build_feeds_deadline_dag(dag_id: str = DAG_ID, *, check_hour: int = 9):
             from ..warehouse import connect
 
             ctx = get_current_context()
-            cfg = load_config(settings().config_path)
+            cfg = load_config(runtime_settings()["config_path"])
             due_day = int(cfg["alerts"]["feeds_due_day"])
             # The run's own time, so a re-run of a past day answers as that day did.
             now = ctx.get("logical_date") or ctx["dag_run"].run_after
@@ -69,7 +69,7 @@ def build_feeds_deadline_dag(dag_id: str = DAG_ID, *, check_hour: int = 9):
             if not requested and not (cfg.window_start <= period <= cfg.window_end):
                 print(f"{period} is outside the plan window {cfg.window_start}..{cfg.window_end}: not chased")
                 return {"period": period, "skipped": "outside plan window", "late": False, "missing": []}
-            engine = connect(settings().warehouse_url)
+            engine = connect(runtime_settings()["warehouse_url"])
             try:
                 check = check_feeds_deadline(engine, period, due_day, now=now)
             finally:

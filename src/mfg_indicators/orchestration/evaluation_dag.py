@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .common import TIMEZONE, dag_kwargs, settings
+from .common import TIMEZONE, dag_kwargs, runtime_settings
 
 DAG_ID = "annual_evaluation"
 # Emitted when a year's evaluation has been (re)written; extra = {"year", "evaluated", "classes", …}.
@@ -73,10 +73,10 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
 
             ctx = get_current_context()
             year = _evaluation_year(ctx)
-            s = settings()
-            engine = connect(s.warehouse_url)
+            s = runtime_settings()
+            engine = connect(s["warehouse_url"])
             try:
-                result = evaluate_year(engine, load_config(s.config_path), year)
+                result = evaluate_year(engine, load_config(s["config_path"]), year)
             finally:
                 engine.dispose()
             counts = result.class_counts()
@@ -95,12 +95,12 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
             from ..evaluation import write_inefficient_list_xlsx
             from ..warehouse import connect
 
-            s = settings()
-            engine = connect(s.warehouse_url)
+            s = runtime_settings()
+            engine = connect(s["warehouse_url"])
             try:
                 path = write_inefficient_list_xlsx(
-                    engine, s.output / "evaluation" / f"inefficient-list-{info['year']}.xlsx",
-                    config=load_config(s.config_path), year=info["year"])
+                    engine, s["output"] / "evaluation" / f"inefficient-list-{info['year']}.xlsx",
+                    config=load_config(s["config_path"]), year=info["year"])
             finally:
                 engine.dispose()
             return str(path)

@@ -26,7 +26,6 @@ contract modules only; pandas, SQLAlchemy and the readers are imported inside th
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 from typing import Any
 
@@ -35,43 +34,16 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, Metadata, dag, task
 
 from ..feeds import SOURCES, tables_of_source
 from .common import TIMEZONE, dag_kwargs
-from .common import settings as env_settings
+from .common import runtime_settings
 
 log = logging.getLogger("mfg_indicators.feed_dags")
 
 FEED_CHECK_CRON = "0 7 * * *"  # daily, 07:00 Beijing time: late feeds are the norm
 START_DATE = pendulum.datetime(2023, 1, 1, tz=TIMEZONE)
 
-_VARIABLES = {  # Settings field -> Airflow Variable key
-    "inbox": "mfg_inbox", "warehouse_url": "mfg_warehouse_url", "config_path": "mfg_config",
-    "archive": "mfg_archive", "quarantine": "mfg_quarantine", "output": "mfg_output",
-}
-
 
 def feed_asset(source: str) -> Asset:
     return Asset(name=f"feed_{source}")
-
-
-def _variable(key: str) -> str | None:
-    try:
-        from airflow.sdk import Variable
-
-        return Variable.get(key, default=None)
-    except Exception:  # noqa: BLE001 - no metadata DB / API (e.g. a plain script): env decides
-        return None
-
-
-def runtime_settings() -> dict[str, Any]:
-    """Resolved at run time, inside a task (never at parse time)."""
-    base = env_settings()
-    out: dict[str, Any] = {}
-    for field_name, var in _VARIABLES.items():
-        value = _variable(var)
-        default = getattr(base, field_name)
-        out[field_name] = (type(default)(value) if isinstance(default, Path) else value) if value else default
-    http = _variable("mfg_http_sources") or os.environ.get("MFG_HTTP_SOURCES") or ""
-    out["http_sources"] = sorted({s.strip() for s in http.split(",") if s.strip()})
-    return out
 
 
 def _doc(source: str) -> str:

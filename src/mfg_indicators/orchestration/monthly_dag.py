@@ -60,7 +60,7 @@ from zoneinfo import ZoneInfo
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 from ..feeds import SOURCES
-from .common import TIMEZONE, dag_kwargs
+from .common import TIMEZONE, dag_kwargs, runtime_settings
 
 log = logging.getLogger("mfg_indicators.monthly_dag")
 
@@ -81,28 +81,6 @@ def period_of_interval(data_interval_start: dt.datetime, tz: str = TIMEZONE) -> 
     """The report month of a run: the month of its data interval's start, in local time."""
     local = data_interval_start.astimezone(ZoneInfo(tz))
     return f"{local.year:04d}-{local.month:02d}"
-
-
-def _variable(key: str) -> str | None:
-    try:
-        from airflow.sdk import Variable
-
-        return Variable.get(key, default=None)
-    except Exception:  # noqa: BLE001 - no API server / metadata DB: environment decides
-        return None
-
-
-def runtime_settings() -> dict[str, Any]:
-    """Warehouse URL, configuration path and output folder, resolved inside a task."""
-    from .common import settings
-
-    base = settings()
-    return {
-        "warehouse_url": _variable("mfg_warehouse_url") or base.warehouse_url,
-        "config_path": _variable("mfg_config") or str(base.config_path),
-        "output": _variable("mfg_output") or str(base.output),
-        "smtp_conn_id": _variable("mfg_smtp_conn_id") or base.smtp_conn_id,
-    }
 
 
 def feeds_check(engine, config, period: str, *, now: dt.datetime, tz: str = TIMEZONE) -> dict[str, Any]:
