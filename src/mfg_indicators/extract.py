@@ -440,6 +440,12 @@ def converter(column: Column):
 
 
 def _blank(row: Iterable[Any]) -> bool:
+    try:  # fast path: a row of strings (every CSV row)
+        joined = "".join(row)
+    except TypeError:
+        pass
+    else:
+        return not joined or joined.isspace()
     for v in row:
         if v is None:
             continue

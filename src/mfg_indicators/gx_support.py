@@ -236,6 +236,31 @@ class ExpectColumnPairValuesToMatchMapping(ColumnPairMapExpectation):
 CUSTOM_TYPES = ("expect_column_values_to_be_valid_uscc", "expect_column_values_to_be_of_feed_type",
                 "expect_multicolumn_components_to_sum_to_total", "expect_column_pair_values_to_match_mapping")
 
+# --- batch fingerprint ------------------------------------------------------------------------
+# GX stores an md5 of the whole frame (pandas.util.hash_pandas_object of every cell) in each
+# batch's markers as "pandas_data_fingerprint" — a label nothing reads back, which costs ~0.23 s
+# per 150,000-row delivery (profiled). Our frames are identified by the delivery's sha256
+# already; the label here covers the shape, columns, dtypes and the first and last rows.
+
+from great_expectations.execution_engine import pandas_execution_engine as _pandas_engine  # noqa: E402
+
+
+def frame_fingerprint(df: pd.DataFrame) -> str:
+    import hashlib
+    import pickle
+
+    head = pd.concat([df.head(50), df.tail(50)]) if len(df) > 100 else df
+    try:
+        sample = pd.util.hash_pandas_object(head, index=True).values.tobytes()
+    except TypeError:
+        sample = pickle.dumps(head, pickle.HIGHEST_PROTOCOL)
+    meta = repr((df.shape, list(map(str, df.columns)), list(map(str, df.dtypes)))).encode()
+    return hashlib.md5(meta + sample, usedforsecurity=False).hexdigest()
+
+
+_pandas_engine.hash_pandas_dataframe = frame_fingerprint
+
+
 # --- the process-wide ephemeral context ------------------------------------------------------
 
 _LOCK = threading.RLock()

@@ -104,6 +104,22 @@ def publish(conn: Connection, table: Table, delivery_id: str) -> int:
     return res.rowcount
 
 
+def analyze(engine: Engine, table_names: Iterable[str]) -> None:
+    """PostgreSQL: refresh planner statistics of the given tables after a batch of deliveries (the
+    indicator queries run right after; autovacuum would get there, but later). No-op on SQLite."""
+    names = list(dict.fromkeys(table_names))
+    if not names or engine.dialect.name != "postgresql":
+        return
+    with engine.begin() as conn:
+        for name in names:
+            if name not in _KNOWN_TABLES:
+                raise ValueError(f"not a warehouse table: {name!r}")
+            conn.execute(text(f"ANALYZE {name}"))
+
+
+_KNOWN_TABLES = {n for t in TABLES.values() for n in (t.core, t.stg)}
+
+
 def clear_staging(conn: Connection, table: Table, delivery_id: str) -> None:
     conn.execute(text(f"DELETE FROM {table.stg} WHERE delivery_id = :d"), {"d": delivery_id})
 
@@ -166,5 +182,5 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
-__all__ = ["TABLES", "accepted_ids", "bulk_insert", "clear_staging", "is_accepted", "publish", "record_delivery",
+__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "is_accepted", "publish", "record_delivery",
            "snapshot", "stage"]

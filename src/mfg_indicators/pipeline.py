@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import PlanConfig, load_config
-from .progress import StageLog
+from .progress import DeliveryProgress, StageLog
 from .warehouse import connect
 
 EXIT_OK = 0
@@ -109,8 +109,13 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             # quarantine (the scheduled feed DAGs move it), so a rerun reports it again and
             # gives the same result and exit code.
             with collect_results() as validation:
-                report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
-                                      quarantine_dir=quarantine_dir, move_rejected=False)
+                progress = DeliveryProgress(log)  # a bar on a terminal, else a line per delivery
+                try:
+                    report = ingest_inbox(Path(inbox), engine, config=config, archive_dir=archive_dir,
+                                          quarantine_dir=quarantine_dir, move_rejected=False,
+                                          progress=progress)
+                finally:
+                    progress.close()
             st.rows = report.rows_loaded
             st.detail = (f"{len(report.accepted)} accepted, {len(report.duplicates)} duplicate, "
                          f"{len(report.rejected_files)} rejected")

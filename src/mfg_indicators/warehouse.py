@@ -47,6 +47,10 @@ def get_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Province scale: core indexes of millions of rows. The default 2 MB page cache makes
+            # every publish and check re-read them from disk; allow up to 256 MB (grows on use).
+            cur.execute("PRAGMA cache_size=-262144")
+            cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
         return engine
