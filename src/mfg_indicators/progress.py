@@ -85,6 +85,7 @@ class DeliveryProgress:
         if self._bar is not None:
             self._bar.set_postfix_str(f"{outcome.source}/{outcome.file} {outcome.rows:,} rows", refresh=False)
             self._bar.update(1)
+            self._bar.refresh()  # deliveries are seconds apart: draw each one
             log.info(text)
         else:
             self._log._say(text)
