@@ -33,5 +33,10 @@ test: setup
 smoke: setup
 	$(PY) scripts/smoke.py
 
+# Province-scale benchmark against PostgreSQL COPY and a naive to_sql load; rewrites
+# docs/performance.md (figures, machine, which targets hold). Not part of `make test`.
+bench: setup
+	$(PY) scripts/bench.py
+
 clean:
 	rm -rf output var .airflow inbox
