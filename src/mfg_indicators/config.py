@@ -80,26 +80,38 @@ class PlanConfig:
         return self.data["industry_default_group"]
 
 
-def load_config(path: str | Path | None = None) -> PlanConfig:
-    """Load and check a plan configuration; raise ConfigError naming what is wrong."""
+def load_checked_yaml(source: str | Path | dict[str, Any], schema_path: Path,
+                      what: str) -> tuple[Path, dict[str, Any]]:
+    """Read a YAML file (or take a dict) and check it against a JSON schema; raise ConfigError
+    naming the file, each failing location and the reason. Shared by every configuration file."""
     import jsonschema
 
-    p = Path(path) if path else DEFAULT_CONFIG
-    try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read plan configuration: {exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    schema = json.loads((CONFIG_DIR / "schema.json").read_text(encoding="utf-8"))
-    validator = jsonschema.Draft202012Validator(schema)
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if isinstance(source, dict):
+        p, data = Path("<dict>"), source
+    else:
+        p = Path(source)
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read {what}: {exc}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
+                    key=lambda e: list(e.absolute_path))
     if errors:
-        lines = [f"{p}: plan configuration does not match config/schema.json:"]
+        lines = [f"{p}: {what} does not match {schema_path.parent.name}/{schema_path.name}:"]
         for e in errors[:20]:
             where = "/".join(str(x) for x in e.absolute_path) or "(top level)"
             lines.append(f"  at {where}: {e.message}")
         raise ConfigError("\n".join(lines))
+    return p, data
+
+
+def load_config(path: str | Path | None = None) -> PlanConfig:
+    """Load and check a plan configuration; raise ConfigError naming what is wrong."""
+    p, data = load_checked_yaml(Path(path) if path else DEFAULT_CONFIG, CONFIG_DIR / "schema.json",
+                                "plan configuration")
     _check_consistency(p, data)
     return PlanConfig(p, data)
 

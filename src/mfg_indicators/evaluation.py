@@ -46,11 +46,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from .config import ConfigError, PlanConfig
+from .config import ConfigError, PlanConfig, load_checked_yaml
 from .paths import CONFIG_DIR, SQL_DIR
 
 EVAL_SQL_DIR = SQL_DIR / "evaluation"
@@ -130,27 +129,7 @@ class EvaluationConfig:
 def load_evaluation_config(source: str | Path | dict[str, Any]) -> EvaluationConfig:
     """Load and check an evaluation configuration (a YAML path, or a dict for tests and
     programmatic use); raise ConfigError naming what is wrong."""
-    import jsonschema
-
-    if isinstance(source, dict):
-        p, data = Path("<dict>"), source
-    else:
-        p = Path(source)
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"{p}: cannot read evaluation configuration: {exc}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {exc}") from exc
-    schema = json.loads((EVAL_CONFIG_DIR / "schema.json").read_text(encoding="utf-8"))
-    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data),
-                    key=lambda e: list(e.absolute_path))
-    if errors:
-        lines = [f"{p}: evaluation configuration does not match config/evaluation/schema.json:"]
-        for e in errors[:20]:
-            where = "/".join(str(x) for x in e.absolute_path) or "(top level)"
-            lines.append(f"  at {where}: {e.message}")
-        raise ConfigError("\n".join(lines))
+    p, data = load_checked_yaml(source, EVAL_CONFIG_DIR / "schema.json", "evaluation configuration")
     problems = []
     for code, section in SCALE_SECTIONS.items():
         spec = data[section]
