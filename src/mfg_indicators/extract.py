@@ -626,8 +626,11 @@ def _read_csv(content: bytes, source: str, fs: _Findings) -> list[TableData]:
     if "\x00" in text:
         fs.add("unreadable", "文件不是文本格式的 CSV（含二进制内容）", "not a text CSV (binary content)")
         return []
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
+    first = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    fast = _read_csv_columnar(text, delimiter, source)
+    if fast is not None:
+        return [fast]
     try:
         rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)]
     except csv.Error as exc:
@@ -638,6 +641,121 @@ def _read_csv(content: bytes, source: str, fs: _Findings) -> list[TableData]:
         return []
     td = _table_of_grid(rows, source, None, fs, required=True)
     return [td] if td is not None else []
+
+
+# Columnar CSV path. A plain, well-formed CSV (the shape of every large delivery) is parsed by
+# pyarrow's C++ reader and typed column by column; the result is exactly what the row-by-row
+# reader above gives for the same file (tests/test_extract_columnar.py compares them). Anything
+# unusual — quotes, blank or short rows, a header that is not exactly the contract's, a cell that
+# does not convert, non-ASCII whitespace — returns None and the row-by-row reader reads the file
+# again, so every finding (row, column, reason) comes from one place.
+
+# Characters Python's str.strip() removes that are not ASCII whitespace (pyarrow trims only
+# " \t\n\v\f\r"); a file containing any of them takes the row-by-row reader.
+_NON_ASCII_SPACE = re.compile("[\x0b\x0c\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_NUMBER_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # _NUMBER, in RE2 (ASCII \d)
+_ASCII_USCC_RE2 = r"^[0-9A-Za-z ]*$"
+
+
+def _read_csv_columnar(text: str, delimiter: str, source: str) -> TableData | None:
+    if '"' in text or "\r" in text.replace("\r\n", "\n") or _NON_ASCII_SPACE.search(text):
+        return None
+    buf = io.StringIO(text, newline="")
+    head_lines = []
+    for _ in range(HEADER_SCAN_ROWS):
+        line = buf.readline()
+        if not line:
+            break
+        head_lines.append(line)
+    head_rows = list(csv.reader(head_lines, delimiter=delimiter))
+    if len(head_rows) != len(head_lines):
+        return None
+    candidates = tables_of_source(source)
+    at = next((i for i, cells in enumerate(head_rows) if match_table(cells, candidates) is not None), None)
+    if at is None:
+        return None
+    header = head_rows[at]
+    table = match_table(header, candidates)
+    by_header = {c.header: c for c in table.columns}
+    names = [by_header.get(normalize_header(h)) if h.strip() else None for h in header]
+    if None in names or len({c.name for c in names}) != len(names) or len(names) != len(table.columns):
+        return None
+    body = ("".join(head_lines[at + 1:]) + text[buf.tell():]).rstrip("\r\n")
+    if not body:
+        return None
+    n_lines = body.count("\n") + 1
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+
+    try:
+        arrow = pacsv.read_csv(
+            io.BytesIO(body.encode("utf-8")),
+            read_options=pacsv.ReadOptions(column_names=[c.name for c in names], use_threads=False),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(column_types={c.name: pa.string() for c in names},
+                                                 strings_can_be_null=False))
+    except (pa.ArrowInvalid, ValueError):
+        return None
+    if arrow.num_rows != n_lines:
+        return None
+    trimmed = {c.name: pc.ascii_trim_whitespace(arrow.column(c.name).combine_chunks()) for c in names}
+    empty = {name: pc.equal(col, "") for name, col in trimmed.items()}
+    all_empty = None
+    for mask in empty.values():
+        all_empty = mask if all_empty is None else pc.and_(all_empty, mask)
+    if pc.any(all_empty).as_py():  # a row of empty cells is skipped (and numbered) by the row reader
+        return None
+    columns: dict[str, list[Any]] = {}
+    for col in table.columns:
+        values = _columnar_values(col, trimmed[col.name], empty[col.name])
+        if values is None:
+            return None
+        columns[col.name] = values
+    first = at + 2  # 1-based file row of the first data row
+    return TableData(table=table, sheet=None, header_row=at + 1,
+                     row_numbers=list(range(first, first + arrow.num_rows)), columns=columns)
+
+
+def _columnar_values(column: Column, trimmed: Any, empty: Any) -> list[Any] | None:
+    """One column's values as the row reader's converter gives them, or None (use that reader)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
+    t = column.type
+    if t == "text":
+        return values.to_pylist()
+    if t == "code":
+        return pc.replace_substring(values, " ", "").to_pylist()
+    if t == "uscc":
+        if not pc.all(pc.match_substring_regex(trimmed, _ASCII_USCC_RE2)).as_py():
+            return None
+        return pc.ascii_upper(pc.replace_substring(values, " ", "")).to_pylist()
+    if t in ("number", "int"):
+        ok = pc.or_(empty, pc.match_substring_regex(trimmed, _NUMBER_RE2))
+        if not pc.all(ok).as_py():
+            return None
+        floats = pc.cast(values, pa.float64())
+        if not pc.all(pc.fill_null(pc.is_finite(floats), True)).as_py():  # empty cells are null
+            return None
+        if t == "number":
+            return floats.to_pylist()
+        if not pc.all(pc.fill_null(pc.equal(pc.floor(floats), floats), True)).as_py():
+            return None
+        return [None if f is None else int(f) for f in floats.to_pylist()]
+    # month, date, yesno: few distinct values; each is converted once by the row reader's rules.
+    encoded = values.dictionary_encode()
+    mapped = []
+    for v in encoded.dictionary.to_pylist():
+        try:
+            mapped.append(coerce(column, v))
+        except CellError:
+            return None
+    mapped.append(None)
+    indices = encoded.indices.fill_null(len(mapped) - 1).to_pylist()
+    return [mapped[i] for i in indices]
 
 
 def _read_json(content: bytes, source: str, fs: _Findings) -> list[TableData]:

@@ -201,7 +201,7 @@ def _load(engine: Engine, delivery: Delivery, tables: list[TableData], archive_p
         with engine.begin() as conn:
             if load.is_accepted(conn, did):
                 return False, []
-            for td in tables:
+            for td in sorted(tables, key=lambda td: td.table.name):
                 load.stage(conn, td.table, did, td.rows())
             found: list[Finding] = []
             for td in tables:

@@ -73,10 +73,21 @@ def bulk_insert(conn: Connection, table_name: str, columns: Sequence[str], rows:
     return n
 
 
+def _empty_staging(conn: Connection, table: Table) -> None:
+    """A stg_ table holds one delivery at a time, inside that delivery's transaction. PostgreSQL:
+    TRUNCATE (no dead rows left for later scans; its ACCESS EXCLUSIVE lock makes two loads of the
+    same table take turns); SQLite: DELETE of the whole table (one writer at a time anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {table.stg}"))
+    else:
+        conn.execute(text(f"DELETE FROM {table.stg}"))
+
+
 def stage(conn: Connection, table: Table, delivery_id: str, rows: Iterable[Sequence[Any]]) -> int:
-    """Write a delivery's rows ((row_no, values in Table.column_names order), …) to stg_<table>."""
-    # Leftovers of a crashed earlier attempt of the same delivery would collide on the key.
-    conn.execute(text(f"DELETE FROM {table.stg} WHERE delivery_id = :d"), {"d": delivery_id})
+    """Write a delivery's rows ((row_no, values in Table.column_names order), …) to stg_<table>,
+    which is emptied first. Callers staging several tables stage them in name order (two
+    concurrent loads then lock the staging tables in the same order)."""
+    _empty_staging(conn, table)
     return bulk_insert(conn, table.stg, ("delivery_id", "row_no", *table.column_names),
                        ((delivery_id, *r) for r in rows),
                        pg_types=["text", "int4", *(PG_TYPES[c.type] for c in table.columns)])
@@ -121,7 +132,8 @@ _KNOWN_TABLES = {n for t in TABLES.values() for n in (t.core, t.stg)}
 
 
 def clear_staging(conn: Connection, table: Table, delivery_id: str) -> None:
-    conn.execute(text(f"DELETE FROM {table.stg} WHERE delivery_id = :d"), {"d": delivery_id})
+    """Empty the staging table after publishing (``delivery_id`` is the only delivery in it)."""
+    _empty_staging(conn, table)
 
 
 def accepted_ids(conn_or_engine: Connection | Engine, delivery_ids: Iterable[str] | None = None) -> set[str]:
