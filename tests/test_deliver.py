@@ -150,3 +150,29 @@ def test_archive_manifest(bulletin, config, tmp_path):
     second = archive_bulletin({**paths, "html": changed}, bulletin["doc"], bulletin["engine"],
                               tmp_path / "archive", config=config)
     assert second.parent.name == "r2" and manifest_path.exists()
+
+
+def test_archive_takes_the_deliveries_the_bulletin_read(bulletin, config, tmp_path, monkeypatch):
+    """render_bulletin hands its deliveries_used rows to the archive: no second scan of the core
+    tables, the same manifest inputs; any other mapping (or another period) reads them anew."""
+    import mfg_indicators.render.context as context_mod
+
+    paths = bulletin["paths"]
+    assert paths.period == PERIOD and paths.deliveries_used
+    reference = archive_bulletin(dict(paths), bulletin["doc"], bulletin["engine"], tmp_path / "a", config=config)
+
+    def no_scan(*_a, **_k):
+        raise AssertionError("deliveries_used read again")
+
+    monkeypatch.setattr(context_mod, "deliveries_used", no_scan)
+    taken = archive_bulletin(paths, bulletin["doc"], bulletin["engine"], tmp_path / "b", config=config)
+    ref, got = (json.loads(p.read_text(encoding="utf-8")) for p in (reference, taken))
+    assert got["inputs"] == ref["inputs"]
+    assert {d["sha256"] for d in got["inputs"]["deliveries"]} == set(bulletin["totals"]["deliveries"])
+    assert got["outputs"] == ref["outputs"]
+
+    with pytest.raises(AssertionError, match="read again"):
+        archive_bulletin(dict(paths), bulletin["doc"], bulletin["engine"], tmp_path / "c", config=config)
+    other = type(paths)(paths, period="2023-05", deliveries_used=paths.deliveries_used)
+    with pytest.raises(AssertionError, match="read again"):
+        archive_bulletin(other, bulletin["doc"], bulletin["engine"], tmp_path / "d", config=config)

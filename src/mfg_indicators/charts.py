@@ -144,14 +144,24 @@ def status_chart(data: Mapping[str, Any], path: Path) -> Path:
     return path
 
 
+MAKERS = {"growth": growth_chart, "per_mu": per_mu_chart, "status": status_chart}
+
+
+def chart_path(out_dir: Path, prefix: str, key: str) -> Path:
+    return Path(out_dir) / f"{prefix}-{key}.png"
+
+
+def render_chart(key: str, data: Mapping[str, Any], fonts: Mapping[str, str], out_dir: Path,
+                 prefix: str) -> Path:
+    """Write one chart (``key`` in CHART_KEYS) as ``{prefix}-{key}.png``; the same bytes whether
+    drawn alone or by render_charts."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with rc_context(_rc(fonts)):
+        return MAKERS[key](data, chart_path(out_dir, prefix, key))
+
+
 def render_charts(chart_data: Mapping[str, Any], fonts: Mapping[str, str], out_dir: Path,
                   prefix: str) -> dict[str, Path]:
     """Write the three PNGs as ``{prefix}-{key}.png``; returns key -> path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    makers = {"growth": growth_chart, "per_mu": per_mu_chart, "status": status_chart}
-    out = {}
-    with rc_context(_rc(fonts)):
-        for key in CHART_KEYS:
-            out[key] = makers[key](chart_data[key], out_dir / f"{prefix}-{key}.png")
-    return out
+    return {key: render_chart(key, chart_data[key], fonts, out_dir, prefix) for key in CHART_KEYS}

@@ -218,7 +218,9 @@ def archive_bulletin(paths: Mapping[str, Path], document: Mapping[str, Any], eng
     target = base / f"r{rev}"
     target.mkdir(parents=True, exist_ok=False)
 
-    used = deliveries_used(engine, config, period)
+    used = getattr(paths, "deliveries_used", None)
+    if used is None or getattr(paths, "period", None) != period:
+        used = deliveries_used(engine, config, period)
     by_id: dict[str, dict[str, Any]] = {}
     for r in used:
         d = by_id.setdefault(r["delivery_id"], {

@@ -9,6 +9,11 @@ every number is worded by :mod:`mfg_indicators.phrasing`. Numeric data for the c
 Nothing in the context depends on the clock: the 印发 date is the 10th of the month after the
 report month (phrasing.issue_date), so the same period rendered twice from the same warehouse
 gives the same text.
+
+The warehouse reads (the two per-mu breakdowns, the deliveries used, the growth series, the
+evaluation counts) and the font lookup are independent: on a pooled engine (PostgreSQL, a SQLite
+file) they run at once, each on its own connection (:class:`_Reads`), and the context is then
+assembled from their results exactly as in a sequential build.
 """
 
 from __future__ import annotations
@@ -18,8 +23,9 @@ import json
 import logging
 import math
 from collections import defaultdict
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
@@ -104,12 +110,63 @@ def roster_year(engine: Engine, year: int) -> int | None:
     return rows[0]["roster_year"] if rows and rows[0]["roster_year"] is not None else None
 
 
-def deliveries_used(engine: Engine, config, period: str) -> list[dict[str, Any]]:
+_UNSET: Any = object()
+
+
+def deliveries_used(engine: Engine, config, period: str, *, roster: int | None = _UNSET) -> list[dict[str, Any]]:
     """Every accepted delivery the period's figures read (include/sql/bulletin/deliveries_used.sql),
-    one row per (delivery, table)."""
+    one row per (delivery, table). ``roster``: the roster year when the caller already has it."""
     params = _period_params(config, period)
-    params["roster_year"] = roster_year(engine, params["year"])
+    params["roster_year"] = roster_year(engine, params["year"]) if roster is _UNSET else roster
     return _query(engine, "deliveries_used", params)
+
+
+def _roster_and_deliveries(engine: Engine, config, period: str) -> tuple[int | None, list[dict[str, Any]]]:
+    y, _ = ph.parse_period(period)
+    ry = roster_year(engine, y)
+    return ry, deliveries_used(engine, config, period, roster=ry)
+
+
+# --- concurrent reads ----------------------------------------------------------------------
+
+# At most this many reads at once (the engine's pool holds 5 connections by default).
+MAX_CONCURRENT_READS = 4
+
+
+def concurrent_reads_ok(engine: Engine) -> bool:
+    """Whether threads may read the warehouse at once: a QueuePool (PostgreSQL, a SQLite file —
+    SQLAlchemy opens those with check_same_thread=False) hands each thread its own connection.
+    An in-memory SQLite engine (SingletonThreadPool / StaticPool) would give a thread another
+    database or share one connection, so it reads sequentially."""
+    from sqlalchemy.pool import QueuePool
+
+    return isinstance(engine.pool, QueuePool)
+
+
+class _Reads:
+    """Start independent reads now, take their results when needed. Sequential engines run each
+    read at submit time; exceptions surface at ``result()`` either way."""
+
+    def __init__(self, engine: Engine):
+        self._pool = (ThreadPoolExecutor(MAX_CONCURRENT_READS, thread_name_prefix="bulletin-read")
+                      if concurrent_reads_ok(engine) else None)
+
+    def submit(self, fn, *args, **kwargs) -> Future:
+        if self._pool is not None:
+            return self._pool.submit(fn, *args, **kwargs)
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - re-raised by result()
+            fut.set_exception(exc)
+        return fut
+
+    def __enter__(self) -> "_Reads":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- indicators ----------------------------------------------------------------------------
@@ -407,12 +464,19 @@ def evaluation_section(engine: Engine, config, period: str) -> dict[str, Any] | 
 
 # --- rankings ------------------------------------------------------------------------------
 
-def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind]) -> dict[str, Any]:
-    y, month = ph.parse_period(period)
+def _per_mu_cells(engine: Engine, config, period: str, measure: str) -> list[dict[str, Any]]:
     # The cells come from the indicator's own SQL (compute.per_mu_breakdown: the T03/T04
     # evaluated set by industry group and town, excluded groups flagged), so the rankings and the
     # indicators cannot drift apart.
     from ..compute import per_mu_breakdown
+
+    return per_mu_breakdown(engine, config, period, measure)
+
+
+def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], *,
+                     cells: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """``cells``: measure (tax, value_added) -> per_mu_breakdown rows, when already read."""
+    y, month = ph.parse_period(period)
 
     excluded = list(config["per_mu_excluded_groups"])
     group_names = [g["name"] for g in config["industry_groups"]]
@@ -423,7 +487,8 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind]) 
     # (dimension, key, measure) -> [enterprises, land, amount]
     agg: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
     for measure in ("tax", "value_added"):
-        for c in per_mu_breakdown(engine, config, period, measure):
+        rows = cells[measure] if cells is not None else _per_mu_cells(engine, config, period, measure)
+        for c in rows:
             grp = c["industry_group"]
             for dim, key in (("industry", grp), ("town", c["town"]), ("total", "all")):
                 if dim != "industry" and c["excluded"]:
@@ -563,11 +628,11 @@ def _touches(periods: list[Any], period: str, table: str, roster: int | None) ->
     return False
 
 
-def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind]) -> dict[str, Any]:
+def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind], *,
+           deliveries: tuple[int | None, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
+    """``deliveries``: (roster year, deliveries_used rows), when already read."""
     period = document["period"]
-    y, _ = ph.parse_period(period)
-    ry = roster_year(engine, y)
-    used = deliveries_used(engine, config, period)
+    ry, used = deliveries if deliveries is not None else _roster_and_deliveries(engine, config, period)
     depts = config.data.get("departments", {})
 
     this_month, earlier = [], set()
@@ -676,14 +741,64 @@ def _growth_series(engine: Engine, config, period: str, target: float | None) ->
 
 def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the templates need, already phrased (see module docstring)."""
+    return build_context_and_inputs(engine, config, document)[0]
+
+
+ChartHook = Callable[[str, Mapping[str, Any], Mapping[str, str]], None]
+
+
+def build_context_and_inputs(engine: Engine, config, document: Mapping[str, Any], *,
+                             on_chart: ChartHook | None = None,
+                             per_mu_cells: Mapping[str, list[dict[str, Any]]] | None = None
+                             ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The context and the deliveries_used rows it was built from (for the archive manifest:
+    one read per run, and the manifest lists exactly what the bulletin read).
+
+    ``per_mu_cells``: measure (``tax``, ``value_added``) -> the rows of
+    ``compute.per_mu_breakdown(engine, config, period, measure)`` when the caller already has
+    them (e.g. from the computation of the same period); the breakdown is then not read again.
+
+    ``on_chart(key, data, fonts)`` is called (in this thread) with each entry of
+    ``chart_data`` as soon as it is final — growth and status before the per-mu rankings have
+    been read, per_mu last — so a caller can draw charts while the warehouse works. ``data`` is
+    the very object placed in ``context["chart_data"][key]``."""
+    with _Reads(engine) as reads:
+        return _build_context(engine, config, document, reads, on_chart, per_mu_cells)
+
+
+def _done(value: Any) -> Future:
+    fut: Future = Future()
+    fut.set_result(value)
+    return fut
+
+
+def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _Reads,
+                   on_chart: ChartHook | None = None,
+                   per_mu_cells: Mapping[str, list[dict[str, Any]]] | None = None
+                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     period = document["period"]
     year, month = ph.parse_period(period)
+    inds = indicators_of(document, config)
+    growth_ind = next((i for i in inds if i.cfg.get("method") == "official_value"
+                       and (i.cfg.get("params") or {}).get("indicator") == GROWTH_INDICATOR), None)
+    # the warehouse reads and the font lookup, longest first (see _Reads)
+    def cells(measure: str) -> Future:
+        if per_mu_cells is not None:
+            return _done(list(per_mu_cells[measure]))
+        return reads.submit(_per_mu_cells, engine, config, period, measure)
+
+    pending_cells = {"tax": cells("tax")}
+    pending_deliveries = reads.submit(_roster_and_deliveries, engine, config, period)
+    pending_cells["value_added"] = cells("value_added")
+    pending_fonts = reads.submit(resolve_fonts, config["fonts"])
+    pending_growth = reads.submit(_growth_series, engine, config, period,
+                                  growth_ind.target if growth_ind else None)
+    pending_evaluation = reads.submit(evaluation_section, engine, config, period)
+
     bcfg = config["bulletin"]
     number = ph.issue_number(bcfg, period)
     issued = ph.issue_date(period)
-    inds = indicators_of(document, config)
     by_code = {i.code: i for i in inds}
-    fonts = resolve_fonts(config["fonts"])
 
     counts = {s: sum(1 for i in inds if i.status == s) for s in ph.STATUS_ORDER}
     mr = ph.month_range(month)
@@ -724,9 +839,25 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
         groups.append({"heading": f"{ph.ordinal_subheading(n)}{g}", "name": g, "summary": summary,
                        "sentences": [i.sentence() for i in members]})
 
+    # charts that need no ranking: ready now (drawn by the caller while the rankings are read)
+    fonts = pending_fonts.result()
+    status_by_group = {s: [sum(1 for i in inds if i.group == g["name"] and i.status == s) for g in groups]
+                       for s in ph.STATUS_ORDER}
+    chart_data: dict[str, Any] = {
+        "growth": pending_growth.result(),
+        "status": {"groups": [g["name"] for g in groups], "counts": status_by_group,
+                   "labels": {s: ph.status_word(s) for s in ph.STATUS_ORDER},
+                   "fills": {s: ph.status_fill(s) for s in ph.STATUS_ORDER},
+                   "title": f"{year}年{mr}各攻坚组指标状态（项）"},
+    }
+    if on_chart is not None:
+        for key in ("growth", "status"):
+            on_chart(key, chart_data[key], fonts)
+
     # 四、主导产业与乡镇（街道）
-    rankings = _per_mu_rankings(engine, config, period, by_code)
-    evaluation = evaluation_section(engine, config, period)
+    rankings = _per_mu_rankings(engine, config, period, by_code,
+                                cells={m: f.result() for m, f in pending_cells.items()})
+    evaluation = pending_evaluation.result()
 
     # 五、存在问题
     lagging = [i for i in inds if i.status == "red"] + [i for i in inds if i.status == "yellow"]
@@ -752,27 +883,23 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
     next_steps_empty = "" if next_steps else "各攻坚组指标均达到序时进度，按计划继续推进。"
 
     # 附件
-    annex = _annex(engine, config, document, inds)
+    deliveries = pending_deliveries.result()
+    annex = _annex(engine, config, document, inds, deliveries=deliveries)
 
     # charts
-    growth_ind = next((i for i in inds if i.cfg.get("method") == "official_value"
-                       and (i.cfg.get("params") or {}).get("indicator") == GROWTH_INDICATOR), None)
     per_mu_targets = {}
     for i in inds:
         if i.cfg.get("method") == "per_mu":
             per_mu_targets[(i.cfg.get("params") or {}).get("measure")] = i.target
-    status_by_group = {s: [sum(1 for i in inds if i.group == g["name"] and i.status == s) for g in groups]
-                       for s in ph.STATUS_ORDER}
     chart_data = {
-        "growth": _growth_series(engine, config, period, growth_ind.target if growth_ind else None),
+        "growth": chart_data["growth"],
         "per_mu": {**rankings.pop("chart"), "tax_target": per_mu_targets.get("tax"),
                    "va_target": per_mu_targets.get("value_added"), "month": month,
                    "title": f"{year}年{mr}主导产业亩均效益（折年，万元/亩）"},
-        "status": {"groups": [g["name"] for g in groups], "counts": status_by_group,
-                   "labels": {s: ph.status_word(s) for s in ph.STATUS_ORDER},
-                   "fills": {s: ph.status_fill(s) for s in ph.STATUS_ORDER},
-                   "title": f"{year}年{mr}各攻坚组指标状态（项）"},
+        "status": chart_data["status"],
     }
+    if on_chart is not None:
+        on_chart("per_mu", chart_data["per_mu"], fonts)
     captions = {
         "growth": f"图1  {year}年规上工业增加值累计增速与目标（{ph.rate(growth_ind.target) if growth_ind and growth_ind.target is not None else '—'}）",
         "per_mu": f"图2  主导产业亩均税收、亩均增加值（{mr}折年）",
@@ -783,7 +910,7 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
     distribution = [{"label": k, "text": "，".join(v) + "。"} for k, v in dist.items() if v]
 
     subject = bcfg["subject"].format(year=year, number=number, month=month, period=period)
-    return {
+    context = {
         "county": config.county,
         "plan_document": config.document,
         "title": bcfg["title"],
@@ -815,3 +942,4 @@ def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[s
         "chart_data": chart_data,
         "counts": counts,
     }
+    return context, deliveries[1]
