@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,6 +110,16 @@ def test_data_docs_contain_the_suites_and_results(tmp_path):
     assert len(tax_pages) == 1
     page = tax_pages[0].read_text(encoding="utf-8")
     assert "total_tax" in page and "-2" in page  # the failing expectation and its unexpected value
+
+
+def test_data_docs_accept_a_relative_output_folder(tmp_path, monkeypatch):
+    """`mfg-indicators run --out out` (relative) used to fail here: GX wants an absolute folder."""
+    run = ValidationRun()
+    validate_frame(feeds.ENERGY, clean_frame("energy"), source="energy", file="能耗.csv", sheet=None,
+                   config=CONFIG, collector=run)
+    monkeypatch.chdir(tmp_path)
+    index = write_data_docs(run, Path("out"))
+    assert index == tmp_path / "out" / "data-docs" / "index.html" and index.is_file()
 
 
 def test_gx_runs_quietly(capfd):

@@ -462,7 +462,7 @@ def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Pat
     )
 
     items = list(results.results if isinstance(results, ValidationRun) else results)
-    site_dir = Path(out_dir) / "data-docs"
+    site_dir = Path(out_dir).resolve() / "data-docs"  # GX refuses a relative base_directory
     site_dir.mkdir(parents=True, exist_ok=True)
     cfg = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
