@@ -781,7 +781,10 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
     inds = indicators_of(document, config)
     growth_ind = next((i for i in inds if i.cfg.get("method") == "official_value"
                        and (i.cfg.get("params") or {}).get("indicator") == GROWTH_INDICATOR), None)
-    # the warehouse reads and the font lookup, longest first (see _Reads)
+    # the warehouse reads and the font lookup, longest first (see _Reads); the modules they use
+    # are imported here (light) rather than by two read threads at the same time
+    from .. import compute, evaluation  # noqa: F401
+
     def cells(measure: str) -> Future:
         if per_mu_cells is not None:
             return _done(list(per_mu_cells[measure]))
