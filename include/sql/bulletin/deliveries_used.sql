@@ -6,14 +6,21 @@
 --   projects, 整治台账 events dated up to :period_end (plan-window counts)
 --   任务月报           months up to :period
 -- Energy is not read by any indicator and is not listed.
+-- The three big tables are asked per delivery (does it still carry a row in range?): one index
+-- probe each on SQLite (indexes led by delivery_id, migration 012_sqlite_read_indexes) instead
+-- of a year of rows read for their ids; PostgreSQL hashes it (one semi-join per table).
 WITH used AS (
-    SELECT DISTINCT delivery_id, 'registry' AS table_name FROM core_registry WHERE roster_year = :roster_year
+    SELECT d.delivery_id, 'registry' AS table_name FROM raw_delivery d
+        WHERE EXISTS (SELECT 1 FROM core_registry c
+                      WHERE c.delivery_id = d.delivery_id AND c.roster_year = :roster_year)
     UNION
-    SELECT DISTINCT delivery_id, 'tax' AS table_name FROM core_tax
-        WHERE period >= :year_start AND period <= :period
+    SELECT d.delivery_id, 'tax' AS table_name FROM raw_delivery d
+        WHERE EXISTS (SELECT 1 FROM core_tax c
+                      WHERE c.delivery_id = d.delivery_id AND c.period >= :year_start AND c.period <= :period)
     UNION
-    SELECT DISTINCT delivery_id, 'stats_enterprise' AS table_name FROM core_stats_enterprise
-        WHERE period >= :year_start AND period <= :period
+    SELECT d.delivery_id, 'stats_enterprise' AS table_name FROM raw_delivery d
+        WHERE EXISTS (SELECT 1 FROM core_stats_enterprise c
+                      WHERE c.delivery_id = d.delivery_id AND c.period >= :year_start AND c.period <= :period)
     UNION
     SELECT DISTINCT delivery_id, 'stats_county' AS table_name FROM core_stats_county
         WHERE period >= :stats_from AND period <= :period

@@ -9,6 +9,14 @@
 -- Value = Σ numerator / Σ land (a regional ratio, never an average of enterprise ratios).
 -- Candidates left out (no land, numerator missing or incomplete) come back from `left_out` and
 -- become warnings; they are never counted as zero.
+--
+-- Shape (for both planners, SQLite without statistics included): every candidate is joined to
+-- its own numerator rows and aggregated in ONE step (`numerator`, one row per candidate,
+-- LEFT JOIN so candidates without rows stay); nothing joins one derived table to another.
+-- (Joining the candidates to a separately grouped numerator made SQLite rescan the grouped
+-- numerator once per candidate: minutes at province scale.) SQLite reaches a candidate's tax
+-- months through the index core_tax_uscc_period (migration 012, SQLite only); PostgreSQL
+-- hashes. The industry group is worked out after the aggregation, once per candidate.
 
 -- name: _scope
 roster AS (
@@ -17,50 +25,52 @@ roster AS (
     WHERE r.roster_year <= :year
 ),
 above_scale AS (
-    SELECT r.uscc, r.name, r.town, r.industry_code, r.land_mu, r.roster_year,
-           {{industry_group(r.industry_code)}} AS industry_group
+    SELECT r.uscc, r.name, r.town, r.industry_code, r.land_mu
     FROM core_registry r
     JOIN roster ON r.roster_year = roster.roster_year
     WHERE r.is_above_scale = 1
-),
-candidates AS (
-    SELECT a.*,
-           CASE WHEN a.industry_group IN :excluded_groups THEN 1 ELSE 0 END AS excluded
-    FROM above_scale a
 )
 
 -- name: _assessed
 assessed AS (
-    SELECT c.uscc, c.name, c.town, c.industry_code, c.industry_group, c.excluded, c.land_mu,
-           n.amount,
-           COALESCE(n.months_reported, 0) AS months_reported,
-           CASE WHEN c.land_mu IS NULL OR c.land_mu <= 0 THEN 0
-                WHEN COALESCE(n.months_reported, 0) < :months_needed THEN 0
+    SELECT g.uscc, g.name, g.town, g.industry_code, g.industry_group, g.land_mu,
+           g.amount, g.months_reported,
+           CASE WHEN g.industry_group IN :excluded_groups THEN 1 ELSE 0 END AS excluded,
+           CASE WHEN g.land_mu IS NULL OR g.land_mu <= 0 THEN 0
+                WHEN g.months_reported < :months_needed THEN 0
                 ELSE 1 END AS included
-    FROM candidates c
-    LEFT JOIN numerator n ON n.uscc = c.uscc
+    FROM (
+        SELECT n.uscc, n.name, n.town, n.industry_code, n.land_mu, n.amount, n.months_reported,
+               {{industry_group(n.industry_code)}} AS industry_group
+        FROM numerator n
+    ) g
 )
 
 -- name: _numerator_tax
+-- One row per candidate: Σ 税收实际贡献 of months 1..N of Y and the number of months reported
+-- (NULL and 0 when none).
 numerator AS (
-    SELECT t.uscc,
+    SELECT a.uscc, a.name, a.town, a.industry_code, a.land_mu,
            SUM(t.total_tax) AS amount,
            COUNT(t.total_tax) AS months_reported
-    FROM core_tax t
-    WHERE t.period >= :year_start_month
-      AND t.period <= :period
-      AND t.uscc IN (SELECT uscc FROM above_scale)
-    GROUP BY t.uscc
+    FROM above_scale a
+    LEFT JOIN core_tax t
+      ON t.uscc = a.uscc
+     AND t.period >= :year_start_month
+     AND t.period <= :period
+    GROUP BY a.uscc, a.name, a.town, a.industry_code, a.land_mu
 )
 
 -- name: _numerator_value_added
+-- One row per candidate: 工业增加值 at month N (NULL and 0 when not reported).
 numerator AS (
-    SELECT s.uscc,
+    SELECT a.uscc, a.name, a.town, a.industry_code, a.land_mu,
            s.value_added AS amount,
            CASE WHEN s.value_added IS NULL THEN 0 ELSE 1 END AS months_reported
-    FROM core_stats_enterprise s
-    WHERE s.period = :period
-      AND s.uscc IN (SELECT uscc FROM above_scale)
+    FROM above_scale a
+    LEFT JOIN core_stats_enterprise s
+      ON s.period = :period
+     AND s.uscc = a.uscc
 )
 
 -- name: value
