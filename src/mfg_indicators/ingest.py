@@ -350,13 +350,21 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
         pool_cm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
     else:
         pool_cm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfg-prefetch")
+    warm = [prefetch == "process"]
     with pool_cm as pool:
         def submit(d: Delivery):
             if d.sha256 in already:
                 return None
             try:
                 if prefetch == "process":
-                    return pool.submit(_prepare, d, config)
+                    future = pool.submit(_prepare, d, config)
+                    if warm.pop() if warm else False:
+                        # Prepared deliveries come back holding GX result objects: unpickling
+                        # the first one would import GX here (~4–5 s) only after the worker has
+                        # imported it and validated. Import it now, while the worker does that
+                        # (the delivery loading meanwhile, if any, is a duplicate).
+                        import great_expectations  # noqa: F401
+                    return future
                 return pool.submit(contextvars.copy_context().run, _prepare, d, config)
             except Exception:  # noqa: BLE001 - a broken pool: the plain path reads it in turn
                 log.exception("%s/%s: cannot read ahead; it is read in turn", d.source, d.name)
