@@ -6,6 +6,7 @@ deliver. The CLI ``run`` calls :func:`run_month`; the DAG tasks call the same st
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
 
     with log.stage("migrate warehouse"):
         engine = connect(warehouse_url)
+    pool = ThreadPoolExecutor(2, thread_name_prefix="per-mu-ahead")
     try:
         with log.stage("extract · validate · load") as st:
             # The CLI leaves the user's inbox as it found it: a rejected file is copied to
@@ -125,6 +127,12 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
                 result.outputs["data_docs"] = write_data_docs(validation, out_dir, run_name=f"run-{period}")
                 st.rows = len(validation)
 
+        # The bulletin's 亩均 rankings read the per-mu aggregate by industry group and town, the
+        # longest read of the render (~3 s at province scale). It reads only core tables, so it
+        # runs on its own connections while the indicators are computed on another: the
+        # warehouse works on both at once (the second core).
+        per_mu_ahead = _start_per_mu_breakdowns(engine, config, period, pool)
+
         with log.stage(f"compute indicators {period}") as st:
             computed = compute_indicators(engine, config, period)
             st.rows = len(computed.indicators)
@@ -135,7 +143,8 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             result.outputs["json"] = write_indicators_json(out_dir, document)
 
         with log.stage("render bulletin") as st:
-            paths = render_bulletin(engine, config, document, out_dir)
+            cells = {m: f.result() for m, f in per_mu_ahead.items()} if per_mu_ahead else None
+            paths = render_bulletin(engine, config, document, out_dir, per_mu_cells=cells)
             result.outputs.update({k: v for k, v in paths.items() if k in ("docx", "pdf", "html")})
             st.detail = ", ".join(sorted(paths))
 
@@ -148,8 +157,21 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             result.outputs["manifest"] = archive_bulletin(paths, document, engine,
                                                           out_dir / "bulletin-archive", config=config)
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         engine.dispose()
     return result
+
+
+def _start_per_mu_breakdowns(engine, config: PlanConfig, period: str,
+                             pool: ThreadPoolExecutor) -> dict[str, Future] | None:
+    """compute.per_mu_breakdown for both measures, started on ``pool`` (None when the engine
+    cannot serve threads their own connections: then the render reads them itself)."""
+    from .compute import per_mu_breakdown
+    from .render.context import concurrent_reads_ok
+
+    if not concurrent_reads_ok(engine):
+        return None
+    return {m: pool.submit(per_mu_breakdown, engine, config, period, m) for m in ("tax", "value_added")}
 
 
 def read_document(path: Path) -> dict[str, Any]:
