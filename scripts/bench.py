@@ -484,62 +484,75 @@ def build_report(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
 NARRATIVE = """\
 ## Where the time went, and what was changed
 
-Profiled with pyinstrument (Python) and EXPLAIN ANALYZE / per-query timing (SQL) on this sample.
-**Before** issue 8 (same machine, same files, PostgreSQL, one process, deliveries one by one):
-the year's ingest took **216 s** (read 46 s, validate 57 s, load 111 s summed over the 73
-deliveries), peak RSS 727 MB; on SQLite 436 s (measured while other sessions loaded the machine).
+Profiled with pyinstrument (Python) and EXPLAIN ANALYZE / EXPLAIN QUERY PLAN / per-query timing
+(SQL) on this sample. **Before** issue 8 (same machine, same files, PostgreSQL, one process,
+deliveries one by one) the year's ingest took **216 s** (read 46 s, validate 57 s, load 111 s
+summed over the 73 deliveries); on SQLite 436 s, and SQLite's indicator SQL did not finish.
+Single figures below are from one 150,000-row tax month unless stated; "under load" means other
+sessions kept the machine's load average at 2–5 while measuring.
 
-* **Load — ANALYZE before every delivery's checks.** The in-warehouse rules ANALYZE-d stg and the
-  growing core tables before each delivery to keep the planner off nested loops: ~3.5 s of a
-  150,000-row month. Every rule is an equi-join of one month against another, so the checks now
-  run with `enable_nestloop = off` (transaction-local, restored before publishing): the checks of
-  a 150,000-row tax month fell from 4.3–4.8 s to 0.9–1.1 s, same findings (tests pin them).
-  Statistics are refreshed once per inbox (`load.analyze`), for the indicator queries that follow.
-* **Load — staging is scratch space** (`011_unlogged_staging.postgresql.sql`): stg_ tables are
-  UNLOGGED, so COPY in and DELETE out write no WAL. Core tables stay logged.
-* **The second core.** Reading and GX validation are pure Python (they hold the GIL; `top` showed
-  the ingest at 100 % of one core with PostgreSQL mostly idle). `ingest_inbox` now reads and
-  validates the next delivery while the current one loads: in a thread for small inboxes, in a
-  second (forked) process when the new files add up to 32 MB or more (results come back pickled,
-  ~0.4 s per 150,000 rows). Deliveries still load one at a time, in arrival order, and files
-  already accepted are not read at all (a rerun of an ingested month no longer re-reads it).
-  tests/test_ingest_prefetch.py checks that both modes leave exactly the warehouse and findings
-  of one-by-one ingestion, on both dialects.
-* **GX — a fingerprint nobody reads.** GX hashes every cell of the frame (md5 of
-  `hash_pandas_object`) into each batch's markers: 0.23 s per 150,000 rows. gx_support replaces it
-  with a fingerprint of shape, columns, dtypes and the first and last rows (0.006 s). Every
-  expectation of every suite still runs and is reported at its level.
-* **SQLite** gets a 256 MB page cache and in-memory temp storage (core indexes of millions of rows).
-* **Progress:** `mfg-indicators run` shows a tqdm bar over the deliveries when stderr is a
-  terminal, otherwise one line per delivery (file, status, rows, seconds) — Airflow task logs
-  and pipes get no carriage-return spam.
+First round (the previous benchmark: PostgreSQL year 147 s):
+
+* **In-warehouse checks without per-delivery ANALYZE:** the rules run with `enable_nestloop =
+  off` (transaction-local); a tax month's checks fell from 4.3–4.8 s to 0.9–1.1 s, same findings.
+* **Staging is scratch space:** stg_ tables are UNLOGGED on PostgreSQL (011).
+* **The second core:** the next delivery is read and validated (a forked process for big
+  inboxes, a thread otherwise) while the current one loads, in arrival order
+  (tests/test_ingest_prefetch.py: same warehouse and findings as one by one, both dialects).
+* **GX batch fingerprint:** GX md5-hashed every cell of each frame (0.23 s per 150,000 rows);
+  replaced by a fingerprint of shape, columns, dtypes and first/last rows (0.006 s).
+
+Second round:
+
+* **Columnar CSV reader** (`extract._read_csv_columnar`): a plain CSV (no quotes, no blank or
+  short rows, exactly the contract's header, no non-ASCII whitespace) is parsed by pyarrow and
+  typed column by column with the row reader's own rules; anything else — and any cell that
+  does not convert — goes to the row reader, so every finding still names file, row, column and
+  reason from one place. 150,000-row tax file: 1.9–3.3 s → 0.38 s. tests/test_extract_columnar.py
+  compares both readers value by value (and type by type) on every CSV of the county and a
+  province sample and on 17 edge cases, and checks which path each took.
+* **Staging without a key** (013): maintaining stg_'s (delivery_id, row_no) key cost as much as
+  the COPY (0.61–1.03 s → 0.16–0.43 s per 150,000 rows, under load). A stg_ table holds one
+  delivery inside its transaction; PostgreSQL empties it with TRUNCATE (no dead rows for later
+  scans; two loads of one table take turns), SQLite with DELETE.
+* **Registry anti-join:** "not in the registry" joined each delivery against DISTINCT registry
+  rows (0.41–0.52 s); PostgreSQL now runs NOT EXISTS as a hash anti join (0.09 s), SQLite NOT IN
+  with one ephemeral index (a correlated NOT EXISTS would scan per row there).
+* **SQLite, a late correction:** with a later month already in core, SQLite looped over core's
+  month and scanned the staged delivery per row (minutes at 150,000 rows). 013 gives SQLite's
+  staged months an index (uscc, period); tests/test_validate_warehouse.py plants that case at
+  20,000 enterprises (fails without the index).
+* **SQLite indicator SQL** (`per_mu.sql`, 012): without statistics SQLite re-read the grouped tax
+  per candidate (per_mu value 368–534 s). Each candidate now joins its own rows and groups once,
+  with SQLite-only read indexes; `compute_indicators` 2023-12 on SQLite 998 s → 2.8–4.1 s (under
+  load), identical values; `deliveries_used` on SQLite 5–10 s → 0.02 s.
+  tests/test_per_mu_sql.py pins semantics and SQLite plans.
+* **The render path:** the bulletin's reads run on their own connections at once, WeasyPrint /
+  matplotlib / docxtpl import while they run, charts are drawn as their data is final,
+  `deliveries_used` is read once per run (the archive reuses it), and `run_month` reads the two
+  per-mu breakdowns while the indicators are computed. Render 8–9.5 s → 4.0 s (quiet machine),
+  outputs byte-identical (tests/test_render_concurrency.py).
+* **GX import:** the read-ahead worker's results carry GX objects, so the parent imported GX
+  (~4–5 s) only when the first result arrived; it now imports it while the worker validates.
 
 ## What does not hold, and why
 
-* **≤ 2× raw COPY.** COPY moves bytes into bare tables; we parse and type every cell in Python
-  (csv module + per-column converters: ~1.1 s per 150,000-row file), run ~20 GX expectations on it
-  (~0.7 s), write it twice (stg, then core with its primary key) and run the cross-table rules. On
-  2 cores the Python side (read + validate + COPY row encoding) is the critical path; PostgreSQL's
-  own share is smaller. Getting near COPY would need a columnar reader (pyarrow CSV with the same
-  per-cell error reporting) and validation outside GX's per-expectation graph machinery.
-* **Our load ≥ 10× naive `to_sql`.** The newcomer's `read_csv` + `to_sql` is not slow any more:
-  SQLAlchemy 2 + psycopg 3 send batched multi-row INSERTs (insertmanyvalues), ~32,000 rows/s. Our
-  load stage writes every row twice (stg, then core under its primary key), runs the cross-table
-  rules and records the delivery — and before it we type every cell and run the GX suite, which
-  `to_sql` does not do at all. We are faster, but not 10× (figures above).
-* **Single new month < 10 s.** Ingesting the three province-size files of a month overlaps to
-  ~15–20 s by itself, ~5 s of it the first delivery's GX import and context set-up in a fresh
-  process; `run` then computes the indicators (~2 s), writes GX Data Docs, renders the
-  bulletin — WeasyPrint PDF ~3–4 s (plus ~1 s import), charts ~1 s (+ matplotlib import),
-  bulletin context queries ~2.5 s (`per_mu_breakdown` repeats the per-mu aggregate,
-  `deliveries_used` scans the year's core rows for DISTINCT delivery ids, twice) — and delivers.
-* **SQLite end to end.** Ingest on SQLite is within ~2× of PostgreSQL, but the per-mu indicator
-  query (`include/sql/indicators/per_mu.sql`, `value`) did not finish in minutes on SQLite at
-  province scale (it runs in ~2 s on PostgreSQL): SQLite re-evaluates the CTE chain
-  (roster → above_scale → numerator, a grouped aggregate over the year's tax joined back by uscc)
-  instead of hashing it. Not fixed here; the fix belongs in that SQL file (e.g. materialising the
-  numerator CTE / an index on core_tax(uscc, period) for SQLite) with the indicator tests re-run on
-  both dialects.
+* **Year < 90 s and ≤ 2× raw COPY.** On 2 cores the year is CPU-bound. Per 150,000-row month the
+  work is: GX suite ~0.6 s idle / ~1.1 s contended (read-ahead process), PostgreSQL ~1.9 s
+  (publish into core under its primary key 0.8–1.3 s, cross-table rules ~0.6 s, COPY ~0.2 s) and
+  ~0.6 s of Python in the loader (psycopg COPY rows, unpickling the read-ahead). About 4 s of CPU
+  per month on 2 cores is ≥ 2 s of wall per big delivery before anything else; reading, which
+  was the largest Python cost, is now ~0.4 s. COPY only moves bytes into bare tables. What is
+  left to try: building the COPY payload in the read-ahead process (saves the loader's ~0.6 s),
+  GX in a cheaper result format with a second, detailed pass only for failing expectations
+  (BOOLEAN_ONLY measured ~30 % cheaper than COMPLETE), and loading different tables'
+  deliveries on two connections.
+* **Our load ≥ 10× naive `to_sql`.** `read_csv` + `to_sql` (SQLAlchemy 2 + psycopg 3 batched
+  INSERTs) does no typing checks, no GX suite, no cross-table rules, and writes once. Our load
+  stage alone writes every row twice (stg, then core under its key) and runs the rules.
+* **Single new month < 10 s.** A fresh process pays the GX import (~4–5 s, in both processes at
+  once now), then three province-size deliveries (~2–2.5 s each, as above) and four small ones
+  (~0.5 s each, mostly GX's fixed cost per suite), compute ~3 s, render ~4 s.
 """
 
 
@@ -571,7 +584,7 @@ def write_markdown(path: Path, r: dict, table: str, targets: list[tuple[str, boo
         table,
         "",
         "Stage rows are sums over the deliveries of the PostgreSQL run (rows/s per stage). Read and",
-        "validate of the next delivery overlap the current load (helper thread), so the stage seconds",
+        "validate of the next delivery overlap the current load (read-ahead process or thread), so the stage seconds",
         "add up to more than the wall time. Peak RSS per stage is the largest sample (psutil, 50 ms)",
         "taken while that stage ran. End to end = process a (ingest deliveries that arrived before",
         "2024-01-01) + process b (`run_month` 2023-12: ingest the month-12 deliveries, compute,",
