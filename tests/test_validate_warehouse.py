@@ -221,4 +221,7 @@ def test_rules_stay_set_based_at_scale(engine):
     assert sorted((f.row, f.period) for f in by_rule(found, "mom_jump")) == \
         [(r, "2023-06") for r in (9, 9, 5009, 5009, 10009, 10009, 15009, 15009)]
     assert sorted(f.uscc for f in by_rule(found, "above_scale_no_tax")) == [codes[10], codes[11]]
-    assert seconds < 15, f"in-warehouse rules took {seconds:.1f} s for {n} rows"
+    # Not a speed target (make bench measures those): a guard against quadratic plans, which take
+    # minutes here (~4 min measured for the late-correction join without its SQLite index), while
+    # the set-based rules take 2–3 s; the wide margin keeps a busy machine from failing it.
+    assert seconds < 60, f"in-warehouse rules took {seconds:.1f} s for {n} rows: a nested-loop plan?"
