@@ -153,9 +153,19 @@ class TableData:
     header_row: int
     row_numbers: list[int] = field(default_factory=list)
     columns: dict[str, list[Any]] = field(default_factory=dict)
+    # Set by pack_for_copy: the rows as PostgreSQL COPY data (the per-cell columns are then gone).
+    copy_csv: bytes | None = None
+    _periods: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.row_numbers)
+
+    def pack_for_copy(self, copy_csv: bytes) -> None:
+        """Keep the rows only as ``copy_csv`` (load.copy_csv of this table): a read-ahead process
+        then hands the loader a few bytes objects instead of a Python object per cell."""
+        self._periods = self.periods()
+        self.copy_csv = copy_csv
+        self.columns = {}
 
     def rows(self) -> Iterator[tuple]:
         """(row_no, value, value, ...) in Table.column_names order."""
@@ -163,6 +173,8 @@ class TableData:
 
     def periods(self) -> list[str]:
         """The months (or roster years) the rows touch, sorted."""
+        if self._periods is not None:
+            return list(self._periods)
         t = self.table
         if t.period_column:
             vals = self.columns[t.period_column]

@@ -83,11 +83,48 @@ def _empty_staging(conn: Connection, table: Table) -> None:
         conn.execute(text(f"DELETE FROM {table.stg}"))
 
 
-def stage(conn: Connection, table: Table, delivery_id: str, rows: Iterable[Sequence[Any]]) -> int:
+# feeds column type -> Arrow type of the COPY (FORMAT csv) payload built by copy_csv
+_ARROW_TYPES = {"text": "string", "uscc": "string", "code": "string", "month": "string", "number": "float64",
+                "int": "int32", "yesno": "int32", "date": "date32"}
+
+
+def copy_csv(table: Table, delivery_id: str, row_numbers: Sequence[int],
+             columns: dict[str, list[Any]]) -> bytes | None:
+    """The rows of one table of a delivery as PostgreSQL ``COPY … (FORMAT csv)`` data for its stg_
+    table (delivery_id, row_no, then Table.column_names), written by pyarrow's CSV writer. Built
+    in the read-ahead process, so the loader only sends bytes. NULL is an empty unquoted field;
+    strings are always quoted (an empty string would stay one; hostile text stays verbatim);
+    doubles are written in shortest round-trip form. None when a value does not fit its column's
+    type (the loader then sends the rows themselves and the database reports it)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        arrays = [pa.array([delivery_id] * len(row_numbers), pa.string()), pa.array(row_numbers, pa.int32())]
+        for col in table.columns:
+            arrays.append(pa.array(columns[col.name], getattr(pa, _ARROW_TYPES[col.type])()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+        return None
+    names = ["delivery_id", "row_no", *table.column_names]
+    out = pa.BufferOutputStream()
+    pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), out,
+                    pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return out.getvalue().to_pybytes()
+
+
+def stage(conn: Connection, table: Table, delivery_id: str, rows: Iterable[Sequence[Any]], *,
+          copy_data: bytes | None = None) -> int:
     """Write a delivery's rows ((row_no, values in Table.column_names order), …) to stg_<table>,
-    which is emptied first. Callers staging several tables stage them in name order (two
-    concurrent loads then lock the staging tables in the same order)."""
+    which is emptied first. ``copy_data``: the same rows as built by copy_csv (PostgreSQL sends
+    it as is). Callers staging several tables stage them in name order (two concurrent loads
+    then lock the staging tables in the same order)."""
     _empty_staging(conn, table)
+    if copy_data is not None and conn.dialect.name == "postgresql":
+        cols = ", ".join(("delivery_id", "row_no", *table.column_names))
+        with _dbapi(conn).cursor() as cur:
+            with cur.copy(f"COPY {table.stg} ({cols}) FROM STDIN (FORMAT csv)") as copy:
+                copy.write(copy_data)
+            return cur.rowcount
     return bulk_insert(conn, table.stg, ("delivery_id", "row_no", *table.column_names),
                        ((delivery_id, *r) for r in rows),
                        pg_types=["text", "int4", *(PG_TYPES[c.type] for c in table.columns)])
@@ -194,5 +231,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
-__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "is_accepted", "publish", "record_delivery",
+__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted", "publish",
+           "record_delivery",
            "snapshot", "stage"]
