@@ -360,7 +360,6 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
         pool_cm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
     else:
         pool_cm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfg-prefetch")
-    warm = [prefetch == "process"]
     pg = engine.dialect.name == "postgresql"
     with pool_cm as pool:
         def submit(d: Delivery):
@@ -369,12 +368,11 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
             try:
                 if prefetch == "process":
                     future = pool.submit(_prepare, d, config, pg)
-                    if warm.pop() if warm else False:
-                        # Prepared deliveries come back holding GX result objects: unpickling
-                        # the first one would import GX here (~4–5 s) only after the worker has
-                        # imported it and validated. Import it now, while the worker does that
-                        # (the delivery loading meanwhile, if any, is a duplicate).
-                        import great_expectations  # noqa: F401
+                    # Prepared deliveries come back holding GX result objects: unpickling the
+                    # first one would import GX here (~4–5 s) only after the worker has imported
+                    # it and validated. Import it now, while the worker does that (the delivery
+                    # loading meanwhile, if any, is a duplicate); later calls find it imported.
+                    import great_expectations  # noqa: F401
                     return future
                 return pool.submit(contextvars.copy_context().run, _prepare, d, config, pg)
             except Exception:  # noqa: BLE001 - a broken pool: the plain path reads it in turn
