@@ -6,9 +6,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PERIOD ?= 2023-12
 
-.PHONY: demo test setup fonts bench smoke clean
+.PHONY: demo test setup system-packages bench smoke clean
 
-setup: $(STAMP) fonts
+setup: $(STAMP) system-packages
 
 # Pinned dependencies from requirements.lock, then the project itself (editable, no deps).
 $(STAMP): requirements.lock pyproject.toml
@@ -17,9 +17,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-# Free CJK fonts for the bulletin (Debian fonts-noto-cjk); see scripts/ensure-fonts.sh.
-fonts:
-	@scripts/ensure-fonts.sh
+# Debian packages: CJK fonts for the bulletin; LibreOffice, Chromium, poppler, docker-compose for the tests.
+system-packages:
+	@scripts/ensure-system-packages.sh
 
 demo: setup
 	$(PY) scripts/demo.py --period $(PERIOD)

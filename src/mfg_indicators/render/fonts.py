@@ -2,7 +2,7 @@
 
 For each role the first family installed on this machine wins (fontconfig is what WeasyPrint
 uses; matplotlib's list is consulted too); when none is, the free fallback — Debian
-fonts-noto-cjk, installed by scripts/ensure-fonts.sh — is named. Windows-only names such as
+fonts-noto-cjk, installed by scripts/ensure-system-packages.sh — is named. Windows-only names such as
 仿宋_GB2312 are therefore used where the office has installed them and never named blindly in
 CSS, where they would fall back silently.
 """
@@ -62,7 +62,7 @@ def resolve_fonts(fonts_cfg: Mapping[str, Any]) -> dict[str, str]:
             pick = FALLBACKS[role]
             if not is_installed(pick):
                 log.warning("no CJK font installed for %s (tried %s, fallback %s); run "
-                            "scripts/ensure-fonts.sh", role, candidates, pick)
+                            "scripts/ensure-system-packages.sh", role, candidates, pick)
         chosen[role] = pick
     return chosen
 
