@@ -60,8 +60,8 @@ XCom. No Asset is emitted.
 / `MFG_OUTPUT`.
 
 **Rerun one month** (e.g. after a corrected delivery): *Trigger DAG* with params
-`{"period": "2023-06"}`, or clear the month's run. A rerun replaces the month's rows and writes a
-new archive revision; it never double-counts.
+`{"period": "2023-06"}`, or clear the month's run. A rerun replaces the month's rows (it never
+double-counts) and archives a new revision `rN+1` only when the outputs differ.
 
 **Backfill** the plan window (dates are logical dates = interval starts; give the offset, the
 CLI reads dates as UTC otherwise):
@@ -70,7 +70,8 @@ CLI reads dates as UTC otherwise):
         --from-date 2021-01-01T00:00:00+08:00 --to-date 2023-12-01T00:00:00+08:00
 
 runs the 36 months 2021-01 … 2023-12. For past months the due day is over, so the sensor does not
-hold a backfill up. The same month without the scheduler: `mfg-indicators run --period 2023-06`.
+hold a backfill up. The same month without the scheduler:
+`mfg-indicators run --period 2023-06 --inbox DIR --out DIR`.
 """
 
 
