@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from mfg_indicators.orchestration.monthly_dag import DAG_ID, feeds_check, month_timetable, period_of_interval
+from mfg_indicators.deadlines import feeds_check
+from mfg_indicators.orchestration.monthly_dag import DAG_ID, month_timetable, period_of_interval
 from mfg_indicators.warehouse import connect
 from test_indicators import CONFIG, WH
 from test_indicators_output import full_scenario

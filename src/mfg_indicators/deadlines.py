@@ -3,7 +3,7 @@
 Month M's six feeds are due by the end of day ``alerts.feeds_due_day`` (plan configuration) of
 month M+1, Asia/Shanghai (:func:`feeds_due_at`). The ``feeds_deadline`` DAG alerts when they are
 late (:func:`check_feeds_deadline`); the ``monthly_indicators`` DAG waits for them by the same
-rule (:func:`landed_feeds`); the CLI and tests call the same functions.
+rule (:func:`feeds_check`). Plain Python, no Airflow: the tests call the same functions.
 
 When has a feed "landed" for month M? From the warehouse's delivery bookkeeping (``raw_delivery``
 status ``accepted`` joined to ``delivery_table`` with the periods each table touched), per table of
@@ -33,6 +33,8 @@ from .settings import TIMEZONE
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
+
+    from .config import PlanConfig
 
 
 def _month_start(period: str) -> tuple[int, int]:
@@ -176,3 +178,16 @@ def check_feeds_deadline(conn: Connection | Engine, period: str, due_day: int, *
     landed = landed_feeds(conn, period, as_of=now)
     return DeadlineCheck(period=period, due_at=feeds_due_at(period, due_day, tz), as_of=now,
                          missing=[s for s, ok in landed.items() if not ok])
+
+
+def feeds_check(engine: Connection | Engine, config: PlanConfig | dict, period: str, *,
+                now: dt.datetime, tz: str = TIMEZONE) -> dict[str, Any]:
+    """Whether month ``period`` can be computed at ``now``: every feed has landed for it
+    (:func:`landed_feeds`), or the feeds' due day (config ``alerts.feeds_due_day``) is over.
+    JSON-safe: the ``monthly_indicators`` sensor's XCom."""
+    landed = landed_feeds(engine, period, as_of=now)
+    missing = [src for src, ok in landed.items() if not ok]
+    due_at = feeds_due_at(period, int(config["alerts"]["feeds_due_day"]), tz)
+    overdue = now >= due_at
+    return {"period": period, "done": not missing or overdue, "complete": not missing, "missing": missing,
+            "due_at": due_at.isoformat()}

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
+from ..deadlines import feeds_check
 from ..feeds import SOURCES
 from .common import TIMEZONE, Tag, dag_kwargs, runtime_settings
 
@@ -83,19 +84,6 @@ def period_of_interval(data_interval_start: dt.datetime, tz: str = TIMEZONE) -> 
     """The report month of a run: the month of its data interval's start, in local time."""
     local = data_interval_start.astimezone(ZoneInfo(tz))
     return f"{local.year:04d}-{local.month:02d}"
-
-
-def feeds_check(engine, config, period: str, *, now: dt.datetime, tz: str = TIMEZONE) -> dict[str, Any]:
-    """Whether month ``period`` can be computed at ``now``: every feed has landed for it
-    (``deadlines.landed_feeds``), or the feeds' due day is over. JSON-safe (the sensor's XCom)."""
-    from ..deadlines import feeds_due_at, landed_feeds
-
-    landed = landed_feeds(engine, period, as_of=now)
-    missing = [src for src, ok in landed.items() if not ok]
-    due_at = feeds_due_at(period, int(config["alerts"]["feeds_due_day"]), tz)
-    overdue = now >= due_at
-    return {"period": period, "done": not missing or overdue, "complete": not missing, "missing": missing,
-            "due_at": due_at.isoformat()}
 
 
 def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
