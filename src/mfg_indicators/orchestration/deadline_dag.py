@@ -58,6 +58,7 @@ def build_feeds_deadline_dag(dag_id: str = DAG_ID, *, check_hour: int = 9):
     def feeds_deadline():
         @task
         def check_feeds() -> dict:
+            """Check the latest due month (or the `period` param); e-mail the engineers when late."""
             from ..alerts import engineer_recipients
             from ..deadlines import check_feeds_deadline, latest_due_period
             from .notifiers import late_feeds_notifier

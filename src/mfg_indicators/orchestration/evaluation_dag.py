@@ -67,6 +67,7 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
     def annual_evaluation():
         @task(outlets=[asset])
         def evaluate():
+            """Evaluate year Y into the mart_evaluation* tables; emits the Asset with the class counts."""
             from ..config import load_config
             from ..evaluation import evaluate_year
             from ..warehouse import connect
@@ -90,6 +91,7 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
 
         @task
         def write_inefficient_list(info: dict) -> str:
+            """The restricted 低效企业清单 of year Y as xlsx in the output folder; returns its path."""
             from ..config import load_config
             from ..evaluation import write_inefficient_list_xlsx
             from ..warehouse import connect
