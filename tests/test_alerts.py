@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import text
 
-from mfg_indicators import alerts
+from mfg_indicators import deadlines
 from mfg_indicators.config import load_config
-from mfg_indicators.findings import DeliveryRejected, Finding
+from mfg_indicators.findings import Finding
+from mfg_indicators.orchestration import notifiers
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SH = ZoneInfo("Asia/Shanghai")
@@ -85,26 +86,26 @@ def _html(msg: email.message.EmailMessage) -> str:
 # --- deadline date logic -------------------------------------------------------------------------
 
 def test_due_at_is_end_of_due_day_of_next_month_in_shanghai():
-    assert alerts.feeds_due_at("2023-06", 15) == dt.datetime(2023, 7, 16, 0, 0, tzinfo=SH)
-    assert alerts.feeds_due_at("2023-12", 15) == dt.datetime(2024, 1, 16, tzinfo=SH)
-    assert alerts.feeds_due_at("2024-01", 28) == dt.datetime(2024, 2, 29, tzinfo=SH)  # leap year
+    assert deadlines.feeds_due_at("2023-06", 15) == dt.datetime(2023, 7, 16, 0, 0, tzinfo=SH)
+    assert deadlines.feeds_due_at("2023-12", 15) == dt.datetime(2024, 1, 16, tzinfo=SH)
+    assert deadlines.feeds_due_at("2024-01", 28) == dt.datetime(2024, 2, 29, tzinfo=SH)  # leap year
     # In UTC that is 16:00 on the due day itself: the CLI/UTC trap.
-    assert alerts.feeds_due_at("2023-06", 15).astimezone(dt.timezone.utc) == dt.datetime(
+    assert deadlines.feeds_due_at("2023-06", 15).astimezone(dt.timezone.utc) == dt.datetime(
         2023, 7, 15, 16, 0, tzinfo=dt.timezone.utc)
     with pytest.raises(ValueError):
-        alerts.feeds_due_at("2023-06", 31)
+        deadlines.feeds_due_at("2023-06", 31)
     with pytest.raises(ValueError):
-        alerts.feeds_due_at("2023-13", 15)
+        deadlines.feeds_due_at("2023-13", 15)
 
 
 def test_latest_due_period_switches_after_the_due_day():
     # 2023-07-15 23:59 Shanghai: June not yet due -> the month checked is May
-    assert alerts.latest_due_period(dt.datetime(2023, 7, 15, 23, 59, tzinfo=SH), 15) == "2023-05"
-    assert alerts.latest_due_period(dt.datetime(2023, 7, 16, 0, 0, tzinfo=SH), 15) == "2023-06"
+    assert deadlines.latest_due_period(dt.datetime(2023, 7, 15, 23, 59, tzinfo=SH), 15) == "2023-05"
+    assert deadlines.latest_due_period(dt.datetime(2023, 7, 16, 0, 0, tzinfo=SH), 15) == "2023-06"
     # 2023-07-15 17:00 UTC is already 07-16 01:00 in Shanghai
-    assert alerts.latest_due_period(dt.datetime(2023, 7, 15, 17, 0, tzinfo=dt.timezone.utc), 15) == "2023-06"
-    assert alerts.latest_due_period(dt.datetime(2024, 1, 20, 9, tzinfo=SH), 15) == "2023-12"
-    assert alerts.latest_due_period(dt.datetime(2024, 1, 10, 9, tzinfo=SH), 15) == "2023-11"
+    assert deadlines.latest_due_period(dt.datetime(2023, 7, 15, 17, 0, tzinfo=dt.timezone.utc), 15) == "2023-06"
+    assert deadlines.latest_due_period(dt.datetime(2024, 1, 20, 9, tzinfo=SH), 15) == "2023-12"
+    assert deadlines.latest_due_period(dt.datetime(2024, 1, 10, 9, tzinfo=SH), 15) == "2023-11"
 
 
 # --- deadline rule against the warehouse (both dialects) -----------------------------------------
@@ -149,7 +150,7 @@ def test_before_due_is_not_late_even_with_a_missing_feed(engine):
     with engine.begin() as conn:
         deliver_all_for(conn, "2023-06", dt.datetime(2023, 7, 5, 10), skip=("tax",))
     before = dt.datetime(2023, 7, 15, 23, 59, 59, tzinfo=SH)
-    check = alerts.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=before)
+    check = deadlines.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=before)
     assert check.missing == ["tax"]
     assert not check.due and not check.late
 
@@ -161,7 +162,7 @@ def test_after_due_with_a_missing_feed_is_late_and_names_it(engine):
         deliver(conn, "tax", {"tax": ["2023-05"]}, dt.datetime(2023, 7, 6, 9))
         deliver(conn, "tax", {"tax": ["2023-06"]}, dt.datetime(2023, 7, 6, 9), status="rejected")
     after = dt.datetime(2023, 7, 16, 0, 0, tzinfo=SH)
-    check = alerts.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=after)
+    check = deadlines.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=after)
     assert check.due and check.late
     assert check.missing == ["tax"]
     assert check.to_dict()["missing"] == ["tax"]
@@ -170,7 +171,7 @@ def test_after_due_with_a_missing_feed_is_late_and_names_it(engine):
 def test_all_landed_is_not_late(engine):
     with engine.begin() as conn:
         deliver_all_for(conn, "2023-06", dt.datetime(2023, 7, 15, 18))  # on the due day: on time
-    check = alerts.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=dt.datetime(2023, 8, 1, tzinfo=SH))
+    check = deadlines.check_feeds_deadline(engine, "2023-06", DUE_DAY, now=dt.datetime(2023, 8, 1, tzinfo=SH))
     assert check.due and not check.late and check.missing == []
 
 
@@ -189,13 +190,13 @@ def test_landing_rules_per_table_kind(engine):
         # energy arrives only after the moment checked
         deliver(conn, "energy", {"energy": ["2023-06"]}, dt.datetime(2023, 7, 21))
         deliver(conn, "tax", {"tax": ["2023-05", "2023-06"]}, dt.datetime(2023, 7, 1))
-    landed = alerts.landed_feeds(engine, "2023-06", as_of=after)
+    landed = deadlines.landed_feeds(engine, "2023-06", as_of=after)
     assert landed == {"registry": False, "tax": True, "energy": False, "stats": False,
                       "projects": True, "ledgers": False}
     # July: the projects list came in during July with April events only -> does not cover July
-    assert alerts.landed_feeds(engine, "2023-07", as_of=after)["projects"] is False
+    assert deadlines.landed_feeds(engine, "2023-07", as_of=after)["projects"] is False
     # a later check sees the energy delivery
-    later = alerts.landed_feeds(engine, "2023-06", as_of=dt.datetime(2023, 7, 22, tzinfo=SH))
+    later = deadlines.landed_feeds(engine, "2023-06", as_of=dt.datetime(2023, 7, 22, tzinfo=SH))
     assert later["energy"] is True
 
 
@@ -262,7 +263,7 @@ def test_task_failure_emails_engineers_through_smtp_notifier(airflow_db, smtp_se
 def test_failure_notifier_is_the_provider_smtp_notifier_with_engineers():
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    n = alerts.failure_notifier()
+    n = notifiers.failure_notifier()
     assert isinstance(n, SmtpNotifier)
     assert n.to == ENGINEERS
 
@@ -316,8 +317,7 @@ def test_rejected_delivery_emails_the_department_in_chinese(smtp_server):
                 message="数值列含文本：{{ 7*7 }} <script>alert(1)</script>", table="tax",
                 file="2023年6月税收.xlsx", sheet="Sheet1", row=9, column="增值税（万元）"),
     ]
-    rejection = DeliveryRejected("inbox/tax/2023年6月税收.xlsx", findings)
-    alerts.notify_rejected_delivery("tax", rejection)
+    notifiers.notify_rejected_delivery("tax", "inbox/tax/2023年6月税收.xlsx", findings)
     smtp_server.wait(1)
     assert len(smtp_server.messages) == 1
     rcpt, msg = smtp_server.messages[0]
@@ -332,3 +332,31 @@ def test_rejected_delivery_emails_the_department_in_chinese(smtp_server):
     # hostile text arrives as text: neither executed as Jinja nor as HTML
     assert "49" not in body
     assert "<script>" not in body and "&lt;script&gt;" in body
+
+
+def test_alert_texts_come_from_the_plan_configuration():
+    """The words for each feed and its department are the plan's (config ``departments``): another
+    plan's config changes them without code. A warning finding did not reject the file and is
+    not listed as a reason."""
+    from mfg_indicators.alerts import late_feeds_mail, rejection_mail
+
+    plan = {"alerts": {"engineers": ["eng@example.gov.cn"]},
+            "departments": {"tax": {"name": "某县税务局", "contact": "tax@example.gov.cn", "feed": "税费"},
+                            "energy": {"name": "某县能源局", "contact": "e@example.gov.cn", "feed": "用能"}}}
+    findings = [Finding(level="error", source="tax", rule="negative_tax", message="税额为负", file="t.xlsx",
+                        sheet="Sheet1", row=3, column="税额"),
+                Finding(level="warning", source="tax", rule="not_in_registry", message="不在名录中",
+                        file="t.xlsx", row=4)]
+    mail = rejection_mail("tax", "inbox/tax/t.xlsx", findings, plan)
+    assert mail.to == ["tax@example.gov.cn"] and mail.cc == ["eng@example.gov.cn"]
+    assert mail.subject == "【数据退回】税费数据《t.xlsx》未通过校验，请修改后重报"
+    assert "<p>某县税务局：</p>" in mail.html and "贵单位报送的税费数据文件《t.xlsx》" in mail.html
+    assert "税额为负" in mail.html and "不在名录中" not in mail.html
+    assert rejection_mail("tax", "t.xlsx", findings, plan, cc_engineers=False).cc == []
+
+    check = deadlines.DeadlineCheck(period="2023-06", due_at=deadlines.feeds_due_at("2023-06", 15),
+                                    as_of=dt.datetime(2023, 7, 16, 9, tzinfo=SH), missing=["energy"])
+    late = late_feeds_mail(check, plan)
+    assert late.to == ["eng@example.gov.cn"] and "energy" in late.subject
+    assert "<td>energy</td><td>用能</td><td>某县能源局</td><td>e@example.gov.cn</td>" in late.html
+    assert "截至 2023-07-16 09:00" in late.html and "报送期限 2023-07-15 当日" in late.html

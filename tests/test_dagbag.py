@@ -1,12 +1,14 @@
 """DAG hygiene over whatever is in the project's dags/ folder (every DAG file, every DAG, every
-task): parses without import errors, serializes as the dag-processor does, has tags, doc_md, an
-owner who is not 'airflow', retries with exponential backoff, an SMTP failure notifier, no
-deprecated e-mail arguments, nothing heavy imported at top level, and each file parses fast."""
+task): parses without import errors, serializes as the dag-processor does, has tags from the
+project's taxonomy, a Markdown doc_md for the UI (no reST roles), an owner who is not 'airflow',
+retries with exponential backoff, an SMTP failure notifier, no deprecated e-mail arguments,
+nothing heavy imported at top level, and each file parses fast."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -53,15 +55,30 @@ def test_dags_serialize(bag):
         assert data["dag"]["dag_id"] == dag_id
 
 
+# Sphinx/reST markup that the UI's Markdown shows as literal text: roles (:func:`x`), ``literals``.
+REST_MARKUP = re.compile(r":[a-z]+:`|``")
+
+
 def test_dag_hygiene(bag):
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from mfg_indicators.orchestration.common import TAGS, Tag
 
     problems = []
     for dag_id, dag in sorted(bag.dags.items()):
         if not dag.tags:
             problems.append(f"{dag_id}: no tags")
+        if Tag.PROJECT not in dag.tags:
+            problems.append(f"{dag_id}: no {Tag.PROJECT!s} tag")
+        unknown = sorted(set(dag.tags) - TAGS)
+        if unknown:
+            problems.append(f"{dag_id}: tags outside the taxonomy (orchestration.common.Tag): {unknown}")
         if not (dag.doc_md or "").strip():
             problems.append(f"{dag_id}: no doc_md")
+        elif REST_MARKUP.search(dag.doc_md):
+            problems.append(f"{dag_id}: doc_md has reST markup: {REST_MARKUP.search(dag.doc_md).group()!r}")
+        elif not dag.doc_md.lstrip().startswith("### " + dag_id):
+            problems.append(f"{dag_id}: doc_md does not open with a '### {dag_id}' heading")
         for task in dag.tasks:
             where = f"{dag_id}.{task.task_id}"
             if not task.owner or task.owner == "airflow":

@@ -15,7 +15,7 @@ import pytest
 from mfg_indicators.config import load_config
 from mfg_indicators.deliver import archive_bulletin, build_message, send_bulletin, sha256_file, write_eml
 from mfg_indicators.render import render_bulletin
-from mfg_indicators.render.sample import sample_document, seed_warehouse
+from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
 PERIOD = "2023-06"

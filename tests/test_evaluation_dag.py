@@ -24,6 +24,18 @@ def _bag():
     return bag
 
 
+def _evaluation_events(run_id: str) -> list[dict]:
+    """Extras of the ``mfg_evaluation`` Asset events the run emitted (metadata DB)."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(select(AssetEvent.extra).join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+                               .where(AssetModel.name == "mfg_evaluation", AssetEvent.source_run_id == run_id)).all()
+    return [r[0] for r in rows]
+
+
 def test_dag_wiring_schedule_and_policy():
     dag = _bag().dags[DAG_ID]
     assert dag.timetable.expression == "0 8 20 3 *"
@@ -75,6 +87,10 @@ def test_dag_run_evaluates_the_year_and_writes_the_list(airflow_db, warehouse_ur
         got = dict(conn.execute(text("SELECT uscc, class FROM mart_evaluation WHERE year = 2022")).all())
     engine.dispose()
     assert len(got) == 5 and got["913311250000000001"] == "A" and got["913311250000000005"] == "D"
+    # the Asset event tells the bulletin the year's class counts (all five are 规下)
+    below = {c: sum(1 for v in got.values() if v == c) for c in "ABCD"}
+    assert _evaluation_events(dr.run_id) == [{"year": 2022, "evaluated": 5, "inefficient": 1,
+                                              "classes": {"above": dict.fromkeys("ABCD", 0), "below": below}}]
     xlsx = tmp_path / "out" / "evaluation" / "inefficient-list-2022.xlsx"
     ws = load_workbook(xlsx)["低效企业清单"]
     assert ws.cell(row=1, column=2).value == "统一社会信用代码"

@@ -15,7 +15,7 @@ from mfg_indicators.config import load_config
 from mfg_indicators.extract import find_deliveries
 from mfg_indicators.ingest import ingest_delivery, ingest_inbox
 from mfg_indicators.load import snapshot
-from mfg_indicators.progress import DeliveryProgress, StageLog
+from mfg_indicators.stage_log import DeliveryProgress, StageLog
 from mfg_indicators.validate import collect_results
 from mfg_indicators.warehouse import connect
 

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import text
 
-from mfg_indicators.orchestration.monthly_dag import DAG_ID, feeds_check, month_timetable, period_of_interval
+from mfg_indicators.deadlines import feeds_check
+from mfg_indicators.orchestration.monthly_dag import DAG_ID, month_timetable, period_of_interval
 from mfg_indicators.warehouse import connect
 from test_indicators import CONFIG, WH
 from test_indicators_output import full_scenario
@@ -152,3 +153,18 @@ def test_months_outside_the_plan_window_are_skipped(airflow_db, tmp_path, monkey
     assert _mart(engine, "2026-10") == []
     assert not out.exists() or not list(out.glob("*"))  # no JSON, no bulletin, no .eml
     engine.dispose()
+
+
+def test_doc_md_names_the_tasks_and_a_backfill_of_the_plan_window():
+    """The UI's doc: the tasks in their order, and a backfill command whose dates (logical dates =
+    interval starts, with the offset) cover exactly the plan window."""
+    import re
+
+    from mfg_indicators.orchestration.monthly_dag import DOC_MD
+
+    assert "resolve_period` → `wait_for_feeds` → `compute` → `write_json` → `render_bulletin` → `deliver_bulletin" in DOC_MD
+    assert '{"period": "2023-06"}' in DOC_MD  # how to rerun one month
+    dates = dict(re.findall(r"--(from|to)-date (\S+)", DOC_MD))
+    first, last = (dt.datetime.fromisoformat(dates[k]) for k in ("from", "to"))
+    assert first.utcoffset() == last.utcoffset() == dt.timedelta(hours=8)
+    assert (period_of_interval(first), period_of_interval(last)) == (CONFIG.window_start, CONFIG.window_end)

@@ -64,7 +64,7 @@ def test_per_mu_lookalike_candidates_nulls_and_missing_rows(engine, wh):
 
 def _plan(engine, name: str, measure: str, period: str = "2023-12") -> list[str]:
     p = compute.Period.parse(period)
-    sql, extra = compute.render("per_mu", name, CONFIG, {"_numerator": f"{{{{_numerator_{measure}}}}}"})
+    sql, extra = compute.fill_sql("per_mu", name, CONFIG, {"_numerator": f"{{{{_numerator_{measure}}}}}"})
     params = {"period": p.text, "year": p.year, "year_start_month": p.year_start_month,
               "excluded_groups": list(CONFIG["per_mu_excluded_groups"]),
               "months_needed": p.month if measure == "tax" else 1, **extra}

@@ -1,6 +1,6 @@
 """The bulletin in Word, PDF and HTML: content, phrasing, layout, fonts, escaping, determinism.
 
-The warehouse and the indicators document come from mfg_indicators.render.sample (a fixed,
+The warehouse and the indicators document come from mfg_indicators.sample.bulletin (a fixed,
 hand-made state), with feed strings that must be escaped added to the document.
 """
 
@@ -19,7 +19,7 @@ from mfg_indicators import phrasing as ph
 from mfg_indicators.config import load_config
 from mfg_indicators.render import build_context, render_bulletin
 from mfg_indicators.render.fonts import resolve_fonts
-from mfg_indicators.render.sample import sample_document, seed_warehouse
+from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
 PERIOD = "2023-06"

@@ -14,7 +14,7 @@ from mfg_indicators.config import load_config
 from mfg_indicators.render import RenderedBulletin, build_context, render_bulletin
 from mfg_indicators.render import context as context_mod
 from mfg_indicators.render.context import build_context_and_inputs, concurrent_reads_ok, deliveries_used
-from mfg_indicators.render.sample import sample_document, seed_warehouse
+from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
 PERIOD = "2023-06"

@@ -10,7 +10,7 @@ from mfg_indicators.config import load_config
 from mfg_indicators.evaluation import evaluate_year, evaluation_summary
 from mfg_indicators.render import build_context, render_bulletin
 from mfg_indicators.render.context import evaluation_section
-from mfg_indicators.render.sample import sample_document, seed_warehouse
+from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 
 CONFIG = load_config()
 

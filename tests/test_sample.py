@@ -5,7 +5,7 @@ GBK), finds header rows itself (title rows above them), normalises headers and c
 feeds.md -> Keys in arrival order (mtime, then name). Only the header *texts* come from
 mfg_indicators.feeds (the contract as data); nothing of the project's reading code is used.
 On top of the issue's Done-when list it recomputes the indicators of indicators.md for 2023-06 and
-2023-12 and checks them against the designed landing table in mfg_indicators.sample.
+2023-12 and checks them against the designed landing table in mfg_indicators.sample.inbox.
 """
 
 from __future__ import annotations
@@ -520,17 +520,17 @@ def test_province_scaled_down(tmp_path):
 
 def test_province_streams_rows(tmp_path, monkeypatch):
     """Rows reach the files chunk by chunk while generation runs (never one big write)."""
-    from mfg_indicators import sample_write
+    from mfg_indicators.sample import writers
 
     sizes: list[int] = []
-    orig = sample_write._CsvPart.write
+    orig = writers._CsvPart.write
 
     def spy(self, rows):
         rows = list(rows)
         sizes.append(len(rows))
         return orig(self, rows)
 
-    monkeypatch.setattr(sample_write._CsvPart, "write", spy)
+    monkeypatch.setattr(writers._CsvPart, "write", spy)
     generate(tmp_path, scale="province", seed=1, n_enterprises=2000, chunk_size=250)
     assert max(sizes) <= 250  # never more than one chunk at a time
     assert sum(sizes) > 2000 * 12 * 2

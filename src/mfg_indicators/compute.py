@@ -163,7 +163,7 @@ def _industry_group_case(config: PlanConfig, column: str) -> tuple[str, dict[str
     return f"CASE {' '.join(parts)} ELSE :ig_default END", params
 
 
-def render(family: str, name: str, config: PlanConfig, subs: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
+def fill_sql(family: str, name: str, config: PlanConfig, subs: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
     """The SQL text of a named query with its placeholders filled, and the extra bind params the
     placeholders introduced."""
     queries = load_queries(family)
@@ -255,7 +255,7 @@ class _Run:
         self.delivered = self._delivered_tables()
 
     def q(self, family: str, name: str, subs: dict[str, str] | None = None, **params) -> list[dict[str, Any]]:
-        sql, extra = render(family, name, self.config, subs)
+        sql, extra = fill_sql(family, name, self.config, subs)
         all_params = {**self.base_params, **extra, **params}
         used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
         missing = used - all_params.keys()

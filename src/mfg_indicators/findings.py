@@ -54,12 +54,3 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
-
-class DeliveryRejected(Exception):
-    """A delivery failed: carries every error finding, so the report can name them all."""
-
-    def __init__(self, file: str, findings: list[Finding]):
-        self.file = file
-        self.findings = [f for f in findings if f.is_error]
-        first = self.findings[0].log_line() if self.findings else "no details"
-        super().__init__(f"delivery {file} rejected with {len(self.findings)} error(s); first: {first}")

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import PlanConfig, load_config
-from .progress import DeliveryProgress, StageLog
+from .stage_log import DeliveryProgress, StageLog
 from .warehouse import connect
 
 EXIT_OK = 0

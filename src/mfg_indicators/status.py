@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 
 KINDS = ("level", "rate", "annualized", "cumulative", "this_year")
-STATUSES = ("done", "green", "yellow", "red", "no_data")
 
 # The bulletin's status words (bulletin.md -> Chinese phrasing rules).
 STATUS_LABELS = {

@@ -1,4 +1,12 @@
-"""Unified social credit code (统一社会信用代码, GB 32100-2015): format and check digit."""
+"""Unified social credit code (统一社会信用代码, GB 32100-2015): format and check digit.
+
+Kept beside python-stdnum's ``stdnum.cn.uscc`` (tests/test_uscc.py checks both agree on the check
+digit) for two reasons: a feed cell is judged as delivered (stdnum strips spaces and dashes and
+upper-cases, which would accept a cell the warehouse then stores differently from the
+department's records), and GB 32100 lets the first two characters (登记管理部门代码,
+机构类别代码) be letters, which stdnum rejects. It is also the rule the GX expectation
+(gx_support) vectorises.
+"""
 
 from __future__ import annotations
 

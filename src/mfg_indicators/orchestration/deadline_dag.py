@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .common import TIMEZONE, dag_kwargs, runtime_settings
+from .common import TIMEZONE, Tag, dag_kwargs, runtime_settings
 
 DAG_ID = "feeds_deadline"
 
@@ -18,25 +18,28 @@ already due — due means the end of day `alerts.feeds_due_day` (plan configurat
 projects, ledgers) have an **accepted** delivery covering M. If any is missing it e-mails the
 data engineers (`alerts.engineers`) through `SmtpNotifier`, listing each missing feed with the
 responsible department and its contact, and repeats daily until the feeds are in. Months outside
-the plan window are not chased. Trigger with `{"period": "YYYY-MM"}` to check one month on demand.
+the plan window are not chased.
 
 **Reads** the warehouse's delivery bookkeeping only (`raw_delivery` accepted rows joined to
 `delivery_table` periods; `MFG_WAREHOUSE_URL`) and the plan configuration (`MFG_CONFIG`).
 **Writes** nothing but an XCom with the check (`period`, `due_at`, `missing`, `late`) and the
 e-mail (Airflow connection `MFG_SMTP_CONN_ID`, default `smtp_default`).
 
+**Rerun.** Clearing a past run re-checks that day as it was (only deliveries received by the
+run's logical date count); trigger with `{"period": "YYYY-MM"}` to check one month now.
+
 **Why an explicit check task and not a `DeadlineAlert`.** A `DeadlineAlert` measures a *DAG
-run* against a reference time. The month's computation (`monthly_indicators`) is scheduled by the
-feeds' Assets, so its run for M only comes into existence *after* the feeds land — a deadline on
-it can never fire for feeds that never arrive. Holding a sentinel run open for six weeks just to
-carry a deadline would need a custom reference ("end of day D of the next month, Asia/Shanghai"
-is no fixed `timedelta` from the logical date), would fire once per catch-up or backfill run, and
-is evaluated only inside a live scheduler. In Airflow 3.3.2 deadlines are also fragile:
-`dag.test()` / `airflow dags test` crash on any DAG that sets `deadline`
+run* against a reference time. The month's computation (`monthly_indicators`) runs on a month
+timetable and its `wait_for_feeds` sensor gives up waiting at the due day, so a deadline on that
+run would say the *computation* is late, not which feed is or who delivers it, and it would fire
+once per catch-up or backfill run. The due moment ("end of day D of the next month,
+Asia/Shanghai") is no fixed `timedelta` from a logical date, so it would need a custom
+reference, and deadlines are evaluated only inside a live scheduler. In Airflow 3.3.2 deadlines
+are also fragile: `dag.test()` / `airflow dags test` crash on any DAG that sets `deadline`
 (apache/airflow#73428), and alerts can silently stop after a DAG is re-serialized
 (apache/airflow#72471). A daily check task is explicit, idempotent, re-runnable for any past day
-(only deliveries received by the run's time count) and tested end to end against a real SMTP
-server. If the check itself fails, the standard failure e-mail (`default_args`) goes out.
+and tested end to end against a real SMTP server. If the check itself fails, the standard
+failure e-mail (`default_args`) goes out.
 """
 
 
@@ -50,12 +53,15 @@ def build_feeds_deadline_dag(dag_id: str = DAG_ID, *, check_hour: int = 9):
         catchup=False,
         params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                 description="Month to check (YYYY-MM); empty = the latest month already due")},
-        **dag_kwargs(tags=["alerts", "feeds"], doc_md=DOC_MD),
+        **dag_kwargs(tags=[Tag.ALERTS, Tag.FEED], doc_md=DOC_MD),
     )
     def feeds_deadline():
         @task
         def check_feeds() -> dict:
-            from ..alerts import check_feeds_deadline, engineer_recipients, late_feeds_notifier, latest_due_period
+            """Check the latest due month (or the `period` param); e-mail the engineers when late."""
+            from ..alerts import engineer_recipients
+            from ..deadlines import check_feeds_deadline, latest_due_period
+            from .notifiers import late_feeds_notifier
             from ..config import load_config
             from ..warehouse import connect
 

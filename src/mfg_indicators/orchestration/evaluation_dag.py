@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from .common import TIMEZONE, dag_kwargs, runtime_settings
+from .common import TIMEZONE, Tag, dag_kwargs, runtime_settings
 
 DAG_ID = "annual_evaluation"
 # Emitted when a year's evaluation has been (re)written; extra = {"year", "evaluated", "classes", …}.
@@ -51,7 +51,7 @@ def _evaluation_year(ctx) -> int:
 
 
 def build_annual_evaluation_dag(dag_id: str = DAG_ID):
-    from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+    from airflow.sdk import Asset, CronTriggerTimetable, Metadata, Param, dag, get_current_context, task
 
     asset = Asset(name=EVALUATION_ASSET)
 
@@ -62,11 +62,12 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
         catchup=False,
         params={"year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100,
                               description="Year to evaluate; empty = the run's local year − 1")},
-        **dag_kwargs(tags=["evaluation", "annual"], doc_md=DOC_MD),
+        **dag_kwargs(tags=[Tag.EVALUATION, Tag.ANNUAL], doc_md=DOC_MD),
     )
     def annual_evaluation():
         @task(outlets=[asset])
-        def evaluate() -> dict:
+        def evaluate():
+            """Evaluate year Y into the mart_evaluation* tables; emits the Asset with the class counts."""
             from ..config import load_config
             from ..evaluation import evaluate_year
             from ..warehouse import connect
@@ -83,14 +84,14 @@ def build_annual_evaluation_dag(dag_id: str = DAG_ID):
             info = {"year": year, "evaluated": len(result.evaluated),
                     "excluded": len(result.excluded), "inefficient": len(result.inefficient),
                     "classes": counts, "notes": result.notes}
-            ctx["outlet_events"][asset].extra = {k: info[k] for k in
-                                                 ("year", "evaluated", "inefficient", "classes")}
+            yield Metadata(asset, {k: info[k] for k in ("year", "evaluated", "inefficient", "classes")})
             print(f"{year}: {info['evaluated']} evaluated, {info['excluded']} excluded, "
                   f"{info['inefficient']} on the 低效企业清单; classes {counts}")
             return info
 
         @task
         def write_inefficient_list(info: dict) -> str:
+            """The restricted 低效企业清单 of year Y as xlsx in the output folder; returns its path."""
             from ..config import load_config
             from ..evaluation import write_inefficient_list_xlsx
             from ..warehouse import connect

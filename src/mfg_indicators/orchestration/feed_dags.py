@@ -195,7 +195,7 @@ def make_feed_dag(source: str):
         fail_on_rejected(summary)
 
     def _notify_department(rejected: dict[str, Any]) -> None:
-        """E-mail the sending department (alerts.notify_rejected_delivery) when SMTP is set up."""
+        """E-mail the sending department (notifiers.notify_rejected_delivery) when SMTP is set up."""
         try:
             from airflow.sdk import Connection
 
@@ -206,13 +206,13 @@ def make_feed_dag(source: str):
             log.warning("no SMTP connection: rejection of %s not e-mailed", rejected["file"])
             return
         try:
-            from mfg_indicators.alerts import notify_rejected_delivery
-            from mfg_indicators.findings import DeliveryRejected, Finding
+            from mfg_indicators.findings import Finding
+            from mfg_indicators.orchestration.notifiers import notify_rejected_delivery
 
             findings = [Finding(level="error", source=source, rule="rejected", message=x["reason"],
                                 file=x["file"], sheet=x["sheet"], row=x["row"], column=x["column"])
                         for x in rejected.get("rejections", [])]
-            notify_rejected_delivery(source, DeliveryRejected(rejected["file"], findings))
+            notify_rejected_delivery(source, rejected["file"], findings)
         except Exception as exc:  # noqa: BLE001 - the failure below is the alert of record
             log.warning("e-mail about rejected %s failed: %s", rejected["file"], exc)
 

@@ -1,53 +1,10 @@
 """The ``monthly_indicators`` DAG factory (wired by dags/monthly_indicators.py).
 
-    resolve_period ─► wait_for_feeds ─► compute ─► write_json ─► render_bulletin ─► deliver_bulletin
+Each task calls the stage functions the CLI ``run`` calls (mfg_indicators.pipeline); what the
+DAG does, when and how to rerun it is its ``DOC_MD``, shown in the Airflow UI.
 
-**Period.** The schedule is a month-interval timetable, ``CronDataIntervalTimetable("0 0 1 * *",
-timezone="Asia/Shanghai")``: the run whose data interval is [2024-01-01, 2024-02-01) local time
-computes ``2024-01``. It is created when the interval ends (run after 2024-02-01 00:00), and its
-logical date is the interval's START, 2024-01-01T00:00+08:00 (checked live in Airflow 3.3; the
-stack notes say otherwise). A manual trigger gets the interval that ENDS at its logical date:
-``-l 2024-01-01T00:00:00+08:00`` computes 2023-12. The period is the month of
-``data_interval_start`` in Asia/Shanghai (:func:`period_of_interval`); a manual run may name one
-with the ``period`` param (e.g. to recompute after a corrected delivery). Months outside the
-plan window (config ``plan.window``) are skipped: the plan has no targets for them, and a fresh
-deployment's first run (the current month) must not e-mail an empty bulletin.
-
-**Waiting for the feeds.** The run for month M exists from the 1st of M+1; ``wait_for_feeds`` is a
-sensor in reschedule mode (no worker slot held between pokes) over the six feed Assets
-(``Asset(name="feed_<source>")``, declared as its inlets). It passes once every feed has landed
-for M — by the same rule the ``feeds_deadline`` alert uses (``alerts.landed_feeds``: monthly
-tables carry M, the registry carries M's roster year, the event lists were delivered after M
-ended) — read from the warehouse's delivery bookkeeping, which the feed DAGs write in the same
-transaction as the rows and describe in their Asset events' ``periods``. The bookkeeping rather
-than the events themselves is what is checked, because it is the record the computation will
-read: it also covers deliveries loaded by the CLI, survives a metadata-DB reset, and makes the
-"waiting" and the "late" rules one rule. After the feeds' due day (``alerts.feeds_due_day`` of
-M+1) the sensor stops waiting and the month is computed with what has landed — what is missing
-shows as ``no_data`` with its reason, and the ``feeds_deadline`` DAG has alerted the engineers.
-
-**Idempotent, backfillable.** ``compute`` replaces the month's rows of ``mart_indicator`` in one
-transaction, and every indicator query ignores rows dated after the month, so re-running a month,
-running month by month, or a backfill over the plan window give the same results for the same
-warehouse. The backfill's dates are logical dates = interval starts, with the offset (CLI dates
-are UTC otherwise): ``airflow backfill create --dag-id monthly_indicators --from-date
-2021-01-01T00:00:00+08:00 --to-date 2023-12-01T00:00:00+08:00`` runs the 36 months 2021-01 …
-2023-12. For past months the due day is over, so the sensor does not hold a backfill up.
-
-**Task boundary.** ``compute`` writes the mart and returns a small summary; ``write_json`` renders
-``indicators-YYYY-MM.json`` from the mart (never from XCom data) and returns ``{"period",
-"path"}``. Only periods, counts and paths travel through XCom.
-
-**Bulletin.** ``render_bulletin`` renders 进展情况通报 (docx, pdf, html, charts) from the JSON and
-the warehouse; ``deliver_bulletin`` e-mails it to the configured recipients through the Airflow
-SMTP connection (``mfg_smtp_conn_id``/MFG_SMTP_CONN_ID, default ``smtp_default``) — with no such
-connection it writes ``bulletin-YYYY-MM.eml`` to the output folder instead — and archives it with
-a manifest (sha256 of every input delivery and output) under ``<output>/bulletin-archive/``.
-The same functions serve the CLI ``run`` (mfg_indicators.pipeline).
-
-Settings (Airflow Variable, else environment, else checkout default): warehouse
-``mfg_warehouse_url``/MFG_WAREHOUSE_URL, configuration ``mfg_config``/MFG_CONFIG, output folder
-``mfg_output``/MFG_OUTPUT.
+The run's logical date is its data interval's START (checked live in Airflow 3.3; the stack notes
+say otherwise), and a manual trigger gets the interval that ENDS at its logical date.
 """
 
 from __future__ import annotations
@@ -59,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 
+from ..deadlines import feeds_check
 from ..feeds import SOURCES
-from .common import TIMEZONE, dag_kwargs, runtime_settings
+from .common import TIMEZONE, Tag, dag_kwargs, runtime_settings
 
 log = logging.getLogger("mfg_indicators.monthly_dag")
 
@@ -71,6 +29,51 @@ START_DATE = dt.datetime(2021, 2, 1, tzinfo=ZoneInfo(TIMEZONE))
 FEED_ASSETS = [Asset(name=f"feed_{s}") for s in SOURCES]
 POKE_INTERVAL = dt.timedelta(hours=1)
 SENSOR_TIMEOUT = dt.timedelta(days=45)
+
+DOC_MD = """\
+### monthly_indicators — month M's 37 indicators, `indicators-M.json` and the 进展情况通报
+
+`resolve_period` → `wait_for_feeds` → `compute` → `write_json` → `render_bulletin` → `deliver_bulletin`
+
+**When.** A month-interval timetable (`0 0 1 * *`, Asia/Shanghai): the run for month **M** has
+the data interval [1st of M, 1st of M+1) local time and is created at 00:00 on the 1st of M+1.
+Its logical date is the interval's *start* (the run computing 2024-01 has logical date
+2024-01-01T00:00+08:00). Months outside the plan window (`plan.window` in the plan
+configuration) are skipped: the plan has no targets for them.
+
+**Waiting for the feeds.** `wait_for_feeds` is a sensor in reschedule mode (one poke an hour, no
+worker slot held in between; inlets: the six Assets `feed_<source>`). It passes once every feed
+has landed for M in the warehouse's delivery bookkeeping (the rule the `feeds_deadline` DAG
+alerts on), or once the feeds' due day (`alerts.feeds_due_day` of M+1) is over: the month is
+then computed with what has landed, and a missing feed shows as `no_data` with its reason.
+
+**Writes.** `compute` replaces M's rows of `mart_indicator` (one transaction); `write_json`
+writes `<output>/indicators-M.json` from the mart; `render_bulletin` writes
+`bulletin-M.docx|pdf|html` and its charts; `deliver_bulletin` e-mails the bulletin to
+`bulletin.recipients` through the Airflow SMTP connection (`mfg_smtp_conn_id` /
+`MFG_SMTP_CONN_ID`, default `smtp_default`) — without that connection it writes
+`bulletin-M.eml` instead — and archives it with a manifest (sha256 of every input delivery and
+output) under `<output>/bulletin-archive/M/rN/`. Only periods, counts and paths travel through
+XCom. No Asset is emitted.
+
+**Settings** (Airflow Variable, else environment): warehouse `mfg_warehouse_url` /
+`MFG_WAREHOUSE_URL`, plan configuration `mfg_config` / `MFG_CONFIG`, output folder `mfg_output`
+/ `MFG_OUTPUT`.
+
+**Rerun one month** (e.g. after a corrected delivery): *Trigger DAG* with params
+`{"period": "2023-06"}`, or clear the month's run. A rerun replaces the month's rows (it never
+double-counts) and archives a new revision `rN+1` only when the outputs differ.
+
+**Backfill** the plan window (dates are logical dates = interval starts; give the offset, the
+CLI reads dates as UTC otherwise):
+
+    airflow backfill create --dag-id monthly_indicators \\
+        --from-date 2021-01-01T00:00:00+08:00 --to-date 2023-12-01T00:00:00+08:00
+
+runs the 36 months 2021-01 … 2023-12. For past months the due day is over, so the sensor does not
+hold a backfill up. The same month without the scheduler:
+`mfg-indicators run --period 2023-06 --inbox DIR --out DIR`.
+"""
 
 
 def month_timetable(tz: str = TIMEZONE) -> CronDataIntervalTimetable:
@@ -83,19 +86,6 @@ def period_of_interval(data_interval_start: dt.datetime, tz: str = TIMEZONE) -> 
     return f"{local.year:04d}-{local.month:02d}"
 
 
-def feeds_check(engine, config, period: str, *, now: dt.datetime, tz: str = TIMEZONE) -> dict[str, Any]:
-    """Whether month ``period`` can be computed at ``now``: every feed has landed for it
-    (``alerts.landed_feeds``), or the feeds' due day is over. JSON-safe (the sensor's XCom)."""
-    from ..alerts import feeds_due_at, landed_feeds
-
-    landed = landed_feeds(engine, period, as_of=now)
-    missing = [src for src, ok in landed.items() if not ok]
-    due_at = feeds_due_at(period, int(config["alerts"]["feeds_due_day"]), tz)
-    overdue = now >= due_at
-    return {"period": period, "done": not missing or overdue, "complete": not missing, "missing": missing,
-            "due_at": due_at.isoformat()}
-
-
 def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
     @dag(
         dag_id=dag_id,
@@ -104,7 +94,7 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
         catchup=False,
         params={"period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                 description="Month to compute (YYYY-MM); empty = the run's data interval")},
-        **dag_kwargs(tags=["indicators"], doc_md=__doc__),
+        **dag_kwargs(tags=[Tag.INDICATORS], doc_md=DOC_MD),
     )
     def monthly_indicators():
         @task

@@ -71,9 +71,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from . import feeds
-from .config import PlanConfig, load_config
-from .sample_events import (
+from .. import feeds
+from ..config import PlanConfig, load_config
+from .events import (
     COUNTY_OFFICIAL,
     PROVINCE_OFFICIAL,
     county_projects,
@@ -84,8 +84,8 @@ from .sample_events import (
     province_rectification,
     task_rows,
 )
-from .sample_model import Population, YearDesign, build_population, calibrate, month_block
-from .sample_write import Delivery, DeliverySpec, Fmt, Part, at, set_mtime
+from .population import Population, YearDesign, build_population, calibrate, month_block
+from .writers import DeliverySpec, DeliveryWriter, Fmt, Part, at, set_mtime
 
 T = feeds.TABLES
 
@@ -166,7 +166,7 @@ class _Router:
             return
         d = self.open.get(key)
         if d is None:
-            d = self.open[key] = Delivery(self.inbox, self.spec_for(key))
+            d = self.open[key] = DeliveryWriter(self.inbox, self.spec_for(key))
         d.write(table, rows)
         self.rows[table] += len(rows)
 

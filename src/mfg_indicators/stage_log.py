@@ -1,4 +1,5 @@
-"""Stage reporting for long runs: each stage prints when it starts and ends, with rows and seconds.
+"""The terminal stage log of a run: each stage prints when it starts and ends, with rows and seconds;
+a long ingest adds one line (or a bar) per delivery.
 
 Used by the CLI and the benchmark; inside Airflow the same lines go to the task log.
 """

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import uscc as uscc_mod
-from .config import PlanConfig
+from .. import uscc as uscc_mod
+from ..config import PlanConfig
 
 # Seasonal shares by calendar month (normalised below).
 W_PROD = np.array([0.070, 0.058, 0.086, 0.086, 0.087, 0.089, 0.082, 0.081, 0.088, 0.089, 0.091, 0.103])

@@ -1,6 +1,6 @@
 """Event lists and department figures of the sample inbox: projects, 整治台账, 任务月报, 主要指标.
 
-County scale follows an explicit design (see the landing table in ``sample.py``); province scale
+County scale follows an explicit design (see the landing table in ``sample/inbox.py``); province scale
 draws events at random in proportion to the number of enterprises.
 """
 
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import feeds
-from .config import PlanConfig
-from .sample_model import Population, make_usccs
+from .. import feeds
+from ..config import PlanConfig
+from .population import Population, make_usccs
 
 D = dt.date
 
@@ -192,7 +192,7 @@ def _spread(rng: np.random.Generator, total: float, k: int, ndigits: int) -> lis
 
 
 def county_rectification(pop: Population, rng: np.random.Generator, candidates: list[int], above_candidates: list[int]) -> list[RectRow]:
-    """The designed 整治台账 (see sample.py). ``candidates`` are 规下 enterprises, lowest efficiency
+    """The designed 整治台账 (see sample/inbox.py). ``candidates`` are 规下 enterprises, lowest efficiency
     first; ``above_candidates`` 规上 ones. 整体腾退 enterprises close in their sign-off month."""
     pool = list(candidates)
     n_elim = sum(RECT_COUNTS[ELIM])

@@ -5,7 +5,7 @@ green, yellow, red, no_data; negative and zero growth; quarterly as_of).
 
 Deterministic (fixed seed). Not used by the pipeline itself.
 
-    .venv/bin/python -m mfg_indicators.render.sample OUT_DIR [--period 2023-06]
+    .venv/bin/python -m mfg_indicators.sample.bulletin OUT_DIR [--period 2023-06]
 """
 
 from __future__ import annotations
@@ -240,8 +240,8 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a convenie
     import argparse
 
     from ..config import load_config
+    from ..render import render_bulletin
     from ..warehouse import connect
-    from . import render_bulletin
 
     ap = argparse.ArgumentParser()
     ap.add_argument("out", type=Path)

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
-from .feeds import Table
+from ..feeds import Table
 
 CST = dt.timezone(dt.timedelta(hours=8))
 
@@ -244,7 +244,7 @@ class _XlsxPart:
         self.rows += n
 
 
-class Delivery:
+class DeliveryWriter:
     """An open delivery file; ``write(table_name, rows)`` streams rows into its part."""
 
     def __init__(self, inbox: Path, spec: DeliverySpec):
