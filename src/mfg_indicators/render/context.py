@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 from .. import phrasing as ph
 from ..feeds import TABLES
 from ..paths import SQL_DIR
-from .fonts import resolve_fonts
+from .fonts import office_fonts, resolve_fonts
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +41,14 @@ BULLETIN_SQL_DIR = SQL_DIR / "bulletin"
 
 # The county series charted against its target (a 主要指标 name, feeds.md).
 GROWTH_INDICATOR = "规上工业增加值增速"
-# Headline figures of 总体情况, by indicator code (the campaign's codes, indicators.md).
-HEADLINE_CODES = ("T02", "T03", "T04")
 # Ranking cells with fewer evaluated enterprises than this print no figure: a group or town of
 # one or two enterprises would otherwise show an enterprise's own tax (bulletin.md: no
 # enterprise-level tax figure anywhere) or its statistical figures.
 MIN_ENTERPRISES_PER_CELL = 3
 # The annex lists at most this many validation warnings (all are in the data-quality report).
 MAX_ANNEX_WARNINGS = 100
-SHA_PREFIX = 12
+# The annex prints this many leading hex digits of a delivery's SHA-256 as its 校验码.
+SHA_PREFIX = 8
 
 HEADINGS = {
     "overview": "一、总体情况",
@@ -229,6 +228,11 @@ class Ind:
         return base / self.target
 
     @property
+    def partial_year(self) -> bool:
+        """Whether 折年 applies (value × 12/N, written only when N < 12)."""
+        return self.month < 12
+
+    @property
     def lead_unit(self) -> str:
         return self.units[0] if self.units else ""
 
@@ -259,6 +263,8 @@ class Ind:
                 return ph.growth(v, prefix="年均")
             return ph.growth(v)
         if self.kind == "annualized":
+            if not self.partial_year:
+                return f"{ph.month_range(self.month)}为{ph.quantity(v, u)}"
             return (f"{ph.month_range(self.month)}为{ph.quantity(v, u)}，"
                     f"折年{ph.quantity(self.annualized, u)}")
         if self.kind == "cumulative":
@@ -267,7 +273,7 @@ class Ind:
             return f"当年完成{ph.quantity(v, u)}"
         if u in ph.MEASURE_WORDS:
             return f"现有{ph.quantity(v, u)}"
-        return f"为{ph.quantity(v, u)}"
+        return f"为{ph.quantity(v, u, against=self.target)}"
 
     def target_phrase(self) -> str:
         if self.target is None:
@@ -306,7 +312,7 @@ class Ind:
         r = self.ratio
         if r is None:
             return ""
-        what = "折年值为目标的" if self.kind == "annualized" else "为目标的"
+        what = "折年值为目标的" if self.kind == "annualized" and self.partial_year else "为目标的"
         return f"{what}{ph.fraction_pct(r)}"
 
     def no_data_reason(self) -> str:
@@ -322,7 +328,12 @@ class Ind:
                 parts.append(p)
         body = "，".join(parts)
         sep = "" if body.startswith(("为", "现有")) else "："
-        return f"{self.name}{sep}{body}，{ph.status_word(self.status)}。"
+        return f"{self.name}{sep}{body}，{self.status_word}。"
+
+    @property
+    def status_word(self) -> str:
+        """The status in the words of its kind (序时进度 words or target words)."""
+        return ph.status_word(self.status, self.kind)
 
     def problem(self) -> str:
         lead = self.as_of_note()
@@ -334,11 +345,12 @@ class Ind:
         if self.kind in KIND_TIME and self.progress is not None:
             bits.append(f"完成目标的{ph.fraction_pct(self.progress)}")
         elif self.kind not in ("rate",) and not (self.kind == "level" and self.unit == "%") and self.ratio is not None:
-            bits.append(f"{'折年值' if self.kind == 'annualized' else ''}为目标的{ph.fraction_pct(self.ratio)}")
+            annual = self.kind == "annualized" and self.partial_year
+            bits.append(f"{'折年值' if annual else ''}为目标的{ph.fraction_pct(self.ratio)}")
         if g is not None:
             bits.append(ph.points(g[0], reference=g[1]))
         units = ph.enumerate_cn(self.units) or "（未配置）"
-        return f"{self.name}{ph.status_word(self.status)}：{'，'.join(bits)}。责任单位：{units}。"
+        return f"{self.name}{self.status_word}：{'，'.join(bits)}。责任单位：{units}。"
 
     def headline(self) -> str:
         if self.status == "no_data":
@@ -347,16 +359,17 @@ class Ind:
         if self.kind == "rate":
             return f"{lead}{self.short_name}{self.value_phrase()}，{self.comparison()}"
         if self.kind == "annualized":
+            annual = f"（折年{ph.quantity(self.annualized, self.unit)}）" if self.partial_year else ""
             return (f"{self.short_name}{ph.month_range(self.month)}为{ph.quantity(self.value, self.unit)}"
-                    f"（折年{ph.quantity(self.annualized, self.unit)}），{self.comparison()}")
+                    f"{annual}，{self.comparison()}")
         return f"{self.short_name}{self.value_phrase()}，{self.comparison()}"
 
     def table_row(self, no: int) -> dict[str, str]:
         dash = "—"
         actual = dash
         if self.value is not None:
-            actual = ph.number(self.value, self.unit)
-            if self.kind == "annualized" and self.annualized is not None:
+            actual = ph.number(self.value, self.unit, against=self.target if self.kind == "level" else None)
+            if self.kind == "annualized" and self.annualized is not None and self.partial_year:
                 actual += f"（折年{ph.number(self.annualized, self.unit)}）"
             note = self.as_of_note()
             if note:
@@ -377,7 +390,7 @@ class Ind:
             "progress": progress,
             "time_progress": tp,
             "status": self.status,
-            "status_word": ph.status_word(self.status),
+            "status_word": self.status_word,
             "colour_word": ph.status_colour(self.status),
             "fill": ph.status_fill(self.status),
             "lead_unit": self.lead_unit,
@@ -554,10 +567,13 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], 
     if total["tax"] is not None or total["va"] is not None:
         s = f"{mr}，纳入亩均效益评价的规上工业企业{ph.count(total['enterprises'], '家')}（不含{excl_label}）"
         bits = []
+        def annual(x: float) -> str:
+            return f"（折年{ph.per_unit(x * 12 / month)}）" if month < 12 else ""
+
         if total["tax"] is not None:
-            bits.append(f"亩均税收{ph.per_unit(total['tax'])}（折年{ph.per_unit(total['tax'] * 12 / month)}）")
+            bits.append(f"亩均税收{ph.per_unit(total['tax'])}{annual(total['tax'])}")
         if total["va"] is not None:
-            bits.append(f"亩均增加值{ph.per_unit(total['va'])}（折年{ph.per_unit(total['va'] * 12 / month)}）")
+            bits.append(f"亩均增加值{ph.per_unit(total['va'])}{annual(total['va'])}")
         sentences.append(s + "，" + "、".join(bits) + "。")
     else:
         sentences.append(f"{mr}暂无可用于亩均效益评价的税收和增加值数据。")
@@ -571,7 +587,8 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], 
             sentences.append(f"{label}，可排名的仅{ranked[0]['name']}（{ph.per_unit(ranked[0]['tax'])}）。")
     sentences.append(f"{excl_label}不计入亩均税收、亩均增加值目标，单列如下；乡镇（街道）排名不含{excl_label}企业。")
 
-    notes = [f"表中亩均税收、亩均增加值为{mr}数（万元/亩），折年值=×12/{month}；排名按{mr}亩均税收从高到低。",
+    annual_note = f"折年值={mr}数×12/{month}；" if month < 12 else "全年数即年度值；"
+    notes = [f"表中亩均税收、亩均增加值为{mr}数（万元/亩），{annual_note}排名按{mr}亩均税收从高到低。",
              f"评价企业不足{MIN_ENTERPRISES_PER_CELL}家的产业或乡镇（街道）不列示数值（以“—”表示），以免反映单个企业数据。"]
 
     chart_rows = industry + apart
@@ -660,9 +677,9 @@ def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind],
         deliveries_note = "数据仓库中没有本期可用的已接收数据。"
     elif earlier:
         deliveries_note = (f"另沿用此前报送的数据{len(earlier)}批（如往月税收、主要指标、台账等），"
-                           "其sha256均记录在本期归档清单（manifest）中。")
+                           "其完整校验码均记录在本期归档清单中。")
     else:
-        deliveries_note = "本期使用的数据均列于上表，sha256记录在本期归档清单（manifest）中。"
+        deliveries_note = "本期使用的数据均列于上表，完整校验码记录在本期归档清单中。"
 
     # warnings: the document's and those recorded against the deliveries listed above
     seen, warnings = set(), []
@@ -708,6 +725,7 @@ def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind],
     return {
         "deliveries": rows,
         "deliveries_note": deliveries_note,
+        "sha_label": f"校验码（SHA-256 前{SHA_PREFIX}位）",
         "warnings": warning_rows,
         "warnings_note": warnings_note,
         "rejected": rejected_rows,
@@ -737,6 +755,22 @@ def _growth_series(engine: Engine, config, period: str, target: float | None) ->
         "target": target,
         "title": f"{y}年规上工业增加值累计增速（%）",
     }
+
+
+# The charts in reading order: the status overview sits under the main table (二), the growth
+# series closes 三、分攻坚组进展, the per-mu chart is in 四 — numbered 图1, 图2, 图3 in that order.
+FIGURE_ORDER = ("status", "growth", "per_mu")
+
+
+def _captions(year: int, month: int, growth_ind: "Ind | None") -> dict[str, str]:
+    mr = ph.month_range(month)
+    target = ph.rate(growth_ind.target) if growth_ind and growth_ind.target is not None else None
+    texts = {
+        "status": "各攻坚组指标状态",
+        "growth": f"{year}年规上工业增加值累计增速" + (f"与目标（{target}）" if target else ""),
+        "per_mu": f"主导产业亩均税收、亩均增加值（{mr}{'折年' if month < 12 else ''}）",
+    }
+    return {key: f"图{n}  {texts[key]}" for n, key in enumerate(FIGURE_ORDER, 1)}
 
 
 def build_context(engine: Engine, config, document: Mapping[str, Any]) -> dict[str, Any]:
@@ -808,9 +842,8 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
 
     # 一、总体情况
     overview = (f"{year}年{mr}，攻坚行动纳入监测的主要指标共{ph.count(len(inds), '项')}，其中"
-                + "，".join(f"{ph.status_word(s)}{ph.count(counts[s], '项')}" for s in ph.STATUS_ORDER)
-                + "。")
-    heads = [by_code[c].headline() for c in HEADLINE_CODES if c in by_code]
+                + ph.status_tally(i.status_word for i in inds) + "。")
+    heads = [by_code[c].headline() for c in bcfg["headline_codes"] if c in by_code]
     if heads:
         overview += "；".join(heads) + "。"
 
@@ -819,8 +852,10 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
     table = {
         "columns": ["序号", "指标", "单位", "目标", f"{mr}完成", "完成率", "序时进度", "状态", "牵头单位"],
         "rows": table_rows,
-        "legend": "状态：绿色为已完成目标或达到序时进度，黄色为略低于序时进度，红色为明显落后序时进度，"
-                  "灰色为暂无数据。完成率为完成值（折年值）占目标的比例；序时进度仅适用于累计和当年目标。",
+        "legend": "状态：绿色为已完成目标、达到序时进度或达到目标，黄色为略低于序时进度或接近目标，"
+                  "红色为明显落后序时进度或低于目标，灰色为暂无数据。"
+                  + ("完成率为完成值（折年值）占目标的比例；" if month < 12 else "完成率为完成值占目标的比例；")
+                  + "序时进度仅适用于累计和当年目标，其余指标对照目标判断状态。",
     }
 
     # 三、分攻坚组进展
@@ -835,10 +870,10 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
         if not members:
             continue
         n += 1
-        gc = {s: sum(1 for i in members if i.status == s) for s in ph.STATUS_ORDER}
-        summary = (f"本组牵头单位{lead_units.get(g, '—')}，共{ph.count(len(members), '项')}指标："
-                   + "，".join(f"{ph.status_word(s)}{ph.count(gc[s], '项')}" for s in ph.STATUS_ORDER if gc[s])
-                   + "。")
+        lead = lead_units.get(g)
+        summary = ((f"本组由{lead}牵头，" if lead else "本组")
+                   + f"监测指标{ph.count(len(members), '项')}："
+                   + ph.status_tally(i.status_word for i in members) + "。")
         groups.append({"heading": f"{ph.ordinal_subheading(n)}{g}", "name": g, "summary": summary,
                        "sentences": [i.sentence() for i in members]})
 
@@ -849,7 +884,7 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
     chart_data: dict[str, Any] = {
         "growth": pending_growth.result(),
         "status": {"groups": [g["name"] for g in groups], "counts": status_by_group,
-                   "labels": {s: ph.status_word(s) for s in ph.STATUS_ORDER},
+                   "labels": dict(ph.STATUS_LEGEND_WORDS),
                    "fills": {s: ph.status_fill(s) for s in ph.STATUS_ORDER},
                    "title": f"{year}年{mr}各攻坚组指标状态（项）"},
     }
@@ -866,9 +901,9 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
     lagging = [i for i in inds if i.status == "red"] + [i for i in inds if i.status == "yellow"]
     if lagging:
         problems_intro = (f"对照目标和序时进度，共有{ph.count(len(lagging), '项')}指标未达到要求，其中"
-                          f"明显落后序时进度{ph.count(counts['red'], '项')}，略低于序时进度{ph.count(counts['yellow'], '项')}：")
+                          + ph.status_tally(i.status_word for i in lagging) + "：")
     else:
-        problems_intro = "本期没有低于序时进度的指标。"
+        problems_intro = "本期没有低于序时进度或目标的指标。"
     problems = [f"{k}. {i.problem()}" for k, i in enumerate(lagging, 1)]
     problems_tail = (f"另有{ph.count(counts['no_data'], '项')}指标暂无数据，原因见附件。"
                      if counts["no_data"] else "")
@@ -883,7 +918,7 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
             log.warning("bulletin.next_steps has no text for lagging group %s", g)
             continue
         next_steps.append({"heading": f"{ph.ordinal_subheading(len(next_steps) + 1)}{g}", "text": text_})
-    next_steps_empty = "" if next_steps else "各攻坚组指标均达到序时进度，按计划继续推进。"
+    next_steps_empty = "" if next_steps else "各攻坚组指标均达到序时进度或目标，按计划继续推进。"
 
     # 附件
     deliveries = pending_deliveries.result()
@@ -898,16 +933,12 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
         "growth": chart_data["growth"],
         "per_mu": {**rankings.pop("chart"), "tax_target": per_mu_targets.get("tax"),
                    "va_target": per_mu_targets.get("value_added"), "month": month,
-                   "title": f"{year}年{mr}主导产业亩均效益（折年，万元/亩）"},
+                   "title": f"{year}年{mr}主导产业亩均效益（{'折年，' if month < 12 else ''}万元/亩）"},
         "status": chart_data["status"],
     }
     if on_chart is not None:
         on_chart("per_mu", chart_data["per_mu"], fonts)
-    captions = {
-        "growth": f"图1  {year}年规上工业增加值累计增速与目标（{ph.rate(growth_ind.target) if growth_ind and growth_ind.target is not None else '—'}）",
-        "per_mu": f"图2  主导产业亩均税收、亩均增加值（{mr}折年）",
-        "status": "图3  各攻坚组指标状态",
-    }
+    captions = _captions(year, month, growth_ind)
 
     dist = bcfg.get("distribution") or {}
     distribution = [{"label": k, "text": "，".join(v) + "。"} for k, v in dist.items() if v]
@@ -928,6 +959,9 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
         "period_label": ph.period_label(period),
         "month_range": mr,
         "fonts": fonts,
+        "office_fonts": office_fonts(config["fonts"]),
+        "editor_lines": list(bcfg.get("editor_lines") or [bcfg["editor"]]),
+        "title_lines": list(bcfg.get("title_lines") or [bcfg["title"]]),
         "h": HEADINGS,
         "overview": overview,
         "table": table,
