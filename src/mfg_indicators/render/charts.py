@@ -23,7 +23,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 
-from .render.fonts import chart_font  # noqa: E402
+from .fonts import chart_font  # noqa: E402
 
 CHART_KEYS = ("growth", "per_mu", "status")
 DPI = 150
