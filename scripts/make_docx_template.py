@@ -306,7 +306,7 @@ def build(config_path: Path | None, out: Path) -> Path:
                ["{{ r.no }}", "{{ r.name }}", "{{ r.unit }}", "{{ r.target }}", "{{ r.actual }}",
                 "{{ r.progress }}", "{{ r.time_progress }}", "{% cellbg r.fill %}{{ r.status_word }}",
                 "{{ r.lead_unit }}"],
-               [7, 46, 11, 14, 18, 14, 14, 18, 14], "r in table.rows", numeric=(3, 4, 5, 6))
+               [6, 48, 11, 14, 17, 14, 14, 18, 14], "r in table.rows", numeric=(3, 4, 5, 6))
     add_par(doc, "{{ table.legend }}", "Bulletin Note")
     add_par(doc, "{{ charts.status }}", "Bulletin Figure")
     add_par(doc, "{{ captions.status }}", "Bulletin Caption")

@@ -143,6 +143,10 @@ def render_docx(context: Mapping[str, Any], charts: Mapping[str, Path], out_path
     cp = doc.core_properties
     cp.title = f"{context['title']}（{context['issue_no']}）"
     cp.subject = context["subject"]
+    # the template's properties name the default plan's office and the script that built it;
+    # a bulletin names its own plan's 编印单位
+    cp.author = cp.last_modified_by = context["editor"]
+    cp.comments = ""
     cp.created = cp.modified = issued
     cp.last_printed = issued
     cp.revision = 1
