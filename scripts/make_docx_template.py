@@ -28,7 +28,7 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor, Twips
@@ -269,7 +269,8 @@ def build(config_path: Path | None, out: Path) -> Path:
                     before=6, after=12)
     colophon = paragraph_style(doc, "Bulletin Colophon", font=fonts["body"], size=14, exact=28,
                                indent_first=0)
-    colophon.paragraph_format.left_indent = Pt(14)
+    colophon.paragraph_format.left_indent = Pt(14)  # one character in on both sides (GB/T 9704)
+    colophon.paragraph_format.right_indent = Pt(14)
     colophon.paragraph_format.keep_with_next = True  # the 版记 block stays on one page
     colophon.paragraph_format.keep_together = True
     for side in ("odd", "even"):
@@ -427,7 +428,14 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{%p for d in distribution %}")
     add_par(doc, "{{ d.label }}：{{ d.text }}", "Bulletin Colophon")
     add_par(doc, "{%p endfor %}")
-    add_par(doc, "{{ editor }}　　{{ issue_date }}印发", "Bulletin Colophon")
+    # 印发机关 on the left (on its configured lines: no break inside a word), the date on the right
+    add_par(doc, "{%p for line in editor_lines[:-1] %}", "Bulletin Colophon")
+    add_par(doc, "{{ line }}", "Bulletin Colophon")
+    add_par(doc, "{%p endfor %}", "Bulletin Colophon")
+    p = add_par(doc, "{{ editor_lines[-1] }}", "Bulletin Colophon")
+    p.add_run().add_tab()
+    p.add_run("{{ issue_date }}印发")
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM) - Pt(14), WD_TAB_ALIGNMENT.RIGHT)
 
     # footer: — page —, odd pages right and even pages left (GB/T 9704)
     doc.settings.odd_and_even_pages_header_footer = True
