@@ -190,3 +190,9 @@ def test_percentages_keep_two_decimals_when_one_would_hide_the_gap():
     assert ph.number(100, "%", against=100) == "100.0"
     assert ph.rate(0.94) == "0.9%"                  # no target: the plain rule
     assert ph.number(200, "亩", against=300) == "200.00"
+
+
+def test_bulletin_subject():
+    bcfg = {"subject": "【进展通报】某县攻坚行动（{year}年第{number}期）",
+            "first_issue": {"period": "2022-07", "number": 1}, "numbering": "per_year"}
+    assert ph.bulletin_subject(bcfg, "2023-06") == "【进展通报】某县攻坚行动（2023年第6期）"

@@ -269,6 +269,13 @@ def issue_number(bulletin_cfg: Mapping[str, Any], period: str) -> int:
     return m
 
 
+def bulletin_subject(bulletin_cfg: Mapping[str, Any], period: str) -> str:
+    """The bulletin's subject line (config ``bulletin.subject`` with year, 第N期, month, period):
+    the Word file's properties and the e-mail both print it."""
+    y, m = parse_period(period)
+    return bulletin_cfg["subject"].format(year=y, number=issue_number(bulletin_cfg, period), month=m, period=period)
+
+
 # --- status --------------------------------------------------------------------------------
 
 def status_word(status: str, kind: str | None = None) -> str:

@@ -53,13 +53,12 @@ def masthead(config, period: str) -> dict[str, Any]:
     """Title (and its masthead lines), 第N期, 编印单位 (and its lines), the 印发 date, the e-mail
     subject — all from the configuration's ``bulletin`` block."""
     bcfg = config["bulletin"]
-    year, month = ph.parse_period(period)
     number = ph.issue_number(bcfg, period)
     issued = ph.issue_date(period)
     return {
         "title": bcfg["title"],
         "title_lines": list(bcfg.get("title_lines") or [bcfg["title"]]),
-        "subject": bcfg["subject"].format(year=year, number=number, month=month, period=period),
+        "subject": ph.bulletin_subject(bcfg, period),
         "issue_number": number,
         "issue_no": f"第{number}期",
         "editor": bcfg["editor"],
