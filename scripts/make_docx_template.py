@@ -330,7 +330,8 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{{ s }}")
     add_par(doc, "{%p endfor %}")
     add_par(doc, "{{ h.rankings_industry }}", "Heading 2")
-    rank_headers = ["产业", "评价企业（家）", "亩均税收", "折年", "排名", "亩均增加值", "折年", "排名"]
+    rank_headers = ["产业", "评价企业（家）", "亩均税收", "{{ rankings.annual_header }}", "排名", "亩均增加值",
+                    "{{ rankings.annual_header }}", "排名"]
     rank_cells = ["{{ r.name }}", "{{ r.enterprises }}", "{{ r.tax }}", "{{ r.tax_annual }}", "{{ r.tax_rank }}",
                   "{{ r.va }}", "{{ r.va_annual }}", "{{ r.va_rank }}"]
     rank_widths = [30, 20, 18, 18, 13, 20, 20, 17]

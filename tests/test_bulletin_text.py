@@ -154,10 +154,14 @@ def test_annualized_only_before_december(bulletin, config):
         for s in prose:
             assert "折年" not in s, s
         assert "（折年" not in actual["T03"]
+        assert ctx["rankings"]["annual_header"] == "全年"
+        for fmt, text in bulletin["texts"].items():
+            assert "折年" not in text, fmt
         t03 = next(s for g in ctx["groups"] for s in g["sentences"] if s.startswith("规上工业亩均税收"))
         assert re.match(r"规上工业亩均税收（除钢压延）：1—12月为\d+\.\d\d万元/亩，目标15\.00万元/亩（全年），为目标的", t03), t03
     else:
         assert "（折年" in actual["T03"]
+        assert ctx["rankings"]["annual_header"] == "折年"
         assert any("折年值=1—6月数×12/6" in n for n in ctx["rankings"]["notes"])
         t03 = next(s for g in ctx["groups"] for s in g["sentences"] if s.startswith("规上工业亩均税收"))
         assert "，折年" in t03 and "折年值为目标的" in t03

@@ -356,6 +356,8 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], 
         "apart_label": f"{excl_label}（单列，不计入目标）",
         "town": [phrase_row(r) for r in towns],
         "notes": notes,
+        # the header of the annualized columns: 折年 only before December (the year's own figure then)
+        "annual_header": "折年" if month < 12 else "全年",
         "chart": {
             "groups": [r["name"] for r in chart_rows],
             "excluded": [r["name"] in excluded for r in chart_rows],
