@@ -178,6 +178,8 @@ def test_status_tally_leaves_out_empty_categories():
     assert ph.status_tally(words) == "已完成目标1项，达到目标2项，低于目标1项，暂无数据1项"
     assert "0项" not in ph.status_tally(["达到序时进度"])
     assert ph.status_tally([]) == ""
+    lagging = ["略低于序时进度", "低于目标", "明显落后序时进度", "低于目标"]
+    assert ph.status_tally(lagging, order=ph.LAGGING_WORD_ORDER) == "明显落后序时进度1项，低于目标2项，略低于序时进度1项"
 
 
 def test_percentages_keep_two_decimals_when_one_would_hide_the_gap():

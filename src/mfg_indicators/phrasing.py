@@ -55,6 +55,8 @@ TARGET_STATUS_WORDS = {
 # Every status word in the order categories are listed (overview, group summaries).
 STATUS_WORD_ORDER = ("已完成目标", "达到序时进度", "达到目标", "略低于序时进度", "接近目标",
                      "明显落后序时进度", "低于目标", "暂无数据")
+# The lagging words, worst first (存在问题 lists red before yellow).
+LAGGING_WORD_ORDER = ("明显落后序时进度", "低于目标", "略低于序时进度", "接近目标")
 # What each colour stands for across kinds (chart legend, table legend).
 STATUS_LEGEND_WORDS = {
     "done": "已完成目标",
@@ -288,13 +290,14 @@ def status_word(status: str, kind: str | None = None) -> str:
         raise ValueError(f"unknown status: {status!r}") from None
 
 
-def status_tally(words: Iterable[str], measure: str = "项") -> str:
-    """``已完成目标3项，达到目标2项`` — each status word with its count, in STATUS_WORD_ORDER,
-    leaving out words that occur 0 times."""
+def status_tally(words: Iterable[str], measure: str = "项", *,
+                 order: tuple[str, ...] = STATUS_WORD_ORDER) -> str:
+    """``已完成目标3项，达到目标2项`` — each status word with its count, in ``order`` (any other
+    word after), leaving out words that occur 0 times."""
     counts: dict[str, int] = {}
     for w in words:
         counts[w] = counts.get(w, 0) + 1
-    order = [w for w in STATUS_WORD_ORDER if w in counts] + sorted(set(counts) - set(STATUS_WORD_ORDER))
+    order = tuple(w for w in order if w in counts) + tuple(sorted(set(counts) - set(order)))
     return "，".join(f"{w}{count(counts[w], measure)}" for w in order)
 
 

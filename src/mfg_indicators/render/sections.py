@@ -135,7 +135,7 @@ def problems_section(inds: list[Ind]) -> dict[str, Any]:
     lagging = lagging_of(inds)
     if lagging:
         intro = (f"对照目标和序时进度，共有{ph.count(len(lagging), '项')}指标未达到要求，其中"
-                 + ph.status_tally(i.status_word for i in lagging) + "：")
+                 + ph.status_tally((i.status_word for i in lagging), order=ph.LAGGING_WORD_ORDER) + "：")
     else:
         intro = "本期没有低于序时进度或目标的指标。"
     no_data = sum(1 for i in inds if i.status == "no_data")
