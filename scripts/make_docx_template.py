@@ -12,7 +12,9 @@ LibreOffice, fixed layout in Word and WPS — would otherwise show equal columns
 right-aligned; page numbers "— N —" in 4号 宋体 (GB/T 9704), odd pages right and even pages left,
 one character in from the edge; the 版记 block kept on one page.
 Font names here are the configuration's first choices; at render time every run and style gets
-the family actually resolved on the rendering machine (mfg_indicators.render.docx_renderer).
+the first choices of the plan being rendered (mfg_indicators.render.docx_renderer), whatever the
+rendering machine has installed: the office's PCs have those fonts. The masthead prints the
+title and the 编印单位 on the lines the plan configures (``bulletin.title_lines``/``editor_lines``).
 
 Usage: .venv/bin/python scripts/make_docx_template.py [--config config/yunhe-2022.yaml] [--out PATH]
 """
