@@ -4,10 +4,11 @@ page_number — each a list).
 The Word file is opened on the office's PCs, where the plan's fonts (仿宋_GB2312, 方正小标宋简体 …)
 are installed: it names each role's first configured family (:func:`office_fonts`), never the
 rendering machine's fallback. The PDF and the charts are made on the rendering machine and embed
-what it has (:func:`resolve_fonts`): for each role the first family installed there wins (fontconfig is what WeasyPrint
-uses; matplotlib's list is consulted too); when none is, the free fallback — Debian
-fonts-noto-cjk, installed by scripts/ensure-system-packages.sh — is named. Windows-only names such as
-仿宋_GB2312 are therefore never named blindly in CSS, where they would fall back silently.
+what it has (:func:`resolve_fonts`): for each role the first family installed there wins
+(fontconfig is what WeasyPrint uses; matplotlib's list is consulted too); when none is, the free
+fallback — Debian fonts-noto-cjk, installed by scripts/ensure-system-packages.sh — is named.
+Windows-only names such as 仿宋_GB2312 are therefore never named blindly in CSS, where they would
+fall back silently.
 """
 
 from __future__ import annotations
