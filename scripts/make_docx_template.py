@@ -431,11 +431,9 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{%p for d in distribution %}")
     add_par(doc, "{{ d.label }}：{{ d.text }}", "Bulletin Colophon")
     add_par(doc, "{%p endfor %}")
-    # 印发机关 on the left (on its configured lines: no break inside a word), the date on the right
-    add_par(doc, "{%p for line in editor_lines[:-1] %}", "Bulletin Colophon")
-    add_par(doc, "{{ line }}", "Bulletin Colophon")
-    add_par(doc, "{%p endfor %}", "Bulletin Colophon")
-    p = add_par(doc, "{{ editor_lines[-1] }}", "Bulletin Colophon")
+    # 印发机关 on the left, on its configured lines (line breaks in one paragraph: no rule between
+    # them, no break inside a word), the date on the right of the last line
+    p = add_par(doc, "{{ editor_lines|join('\\n') }}", "Bulletin Colophon")
     p.add_run().add_tab()
     p.add_run("{{ issue_date }}印发")
     p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM) - Pt(14), WD_TAB_ALIGNMENT.RIGHT)

@@ -102,7 +102,9 @@ def test_colophon_kept_on_one_page_and_masthead_lines(rendered, config):
     d = Document(str(rendered["paths"]["docx"]))
     colophon = [p for p in d.paragraphs if p.style.name == "Bulletin Colophon"]
     assert [p.text.split("：")[0] for p in colophon[:3]] == ["报", "送", "发"]
-    assert colophon[-1].text.endswith("印发")
+    # the 印发 line: the 印发机关 on its configured lines (breaks inside one paragraph, so no rule
+    # between them), the date at a right tab
+    assert colophon[-1].text == "\n".join(config["bulletin"]["editor_lines"]) + "\t2024年1月10日印发"
     for p in colophon:
         assert p.style.paragraph_format.keep_with_next and p.style.paragraph_format.keep_together
     bcfg = config["bulletin"]
