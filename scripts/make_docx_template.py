@@ -289,13 +289,10 @@ def build(config_path: Path | None, out: Path) -> Path:
     # tables carry a style too (Table Grid): their text comes from the cell paragraphs' styles
 
     # --- 报头 ---
-    add_par(doc, "{%p for line in title_lines %}", "Bulletin Title")
-    add_par(doc, "{{ line }}", "Bulletin Title")
-    add_par(doc, "{%p endfor %}", "Bulletin Title")
+    # title and 编印单位 on their configured lines: line breaks inside one paragraph each
+    add_par(doc, "{{ title_lines|join('\\n') }}", "Bulletin Title")
     add_par(doc, "{{ issue_no }}", "Bulletin Issue")
-    add_par(doc, "{%p for line in editor_lines %}", "Bulletin Meta")
-    add_par(doc, "{{ line }}", "Bulletin Meta")
-    add_par(doc, "{%p endfor %}", "Bulletin Meta")
+    add_par(doc, "{{ editor_lines|join('\\n') }}", "Bulletin Meta")
     add_par(doc, "{{ issue_date }}", "Bulletin Date")
     add_par(doc, "", "Bulletin Body")
 

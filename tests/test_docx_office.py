@@ -109,9 +109,9 @@ def test_colophon_kept_on_one_page_and_masthead_lines(rendered, config):
         assert p.style.paragraph_format.keep_with_next and p.style.paragraph_format.keep_together
     bcfg = config["bulletin"]
     meta = [p.text for p in d.paragraphs if p.style.name == "Bulletin Meta" and p.text]
-    assert meta == bcfg["editor_lines"] and "".join(meta) == bcfg["editor"]
+    assert meta == ["\n".join(bcfg["editor_lines"])] and "".join(bcfg["editor_lines"]) == bcfg["editor"]
     title = [p.text for p in d.paragraphs if p.style.name == "Bulletin Title" and p.text]
-    assert title == bcfg["title_lines"]
+    assert title == ["\n".join(bcfg["title_lines"])] and "".join(bcfg["title_lines"]) == bcfg["title"]
 
 
 # --- as LibreOffice lays it out --------------------------------------------------------------
