@@ -6,9 +6,15 @@ it in one go, do not format part of it).
 
 Layout (bulletin.md → Layout): A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm;
 title 22 pt; body 16 pt with 28 pt exact line spacing; 一、headings in the heading (黑体) font,
-（一）headings in the subheading (楷体) font; tables 10.5 pt (五号); page numbers "— N —".
+（一）headings in the subheading (楷体) font; tables 10.5 pt (五号), fixed layout whose grid
+(``w:tblGrid``) carries the same column widths as the cells (readers that follow the grid —
+LibreOffice, fixed layout in Word and WPS — would otherwise show equal columns), numbers
+right-aligned; page numbers "— N —" in 4号 宋体 (GB/T 9704), odd pages right and even pages left,
+one character in from the edge; the 版记 block kept on one page.
 Font names here are the configuration's first choices; at render time every run and style gets
-the family actually resolved on the rendering machine (mfg_indicators.render.docx_renderer).
+the first choices of the plan being rendered (mfg_indicators.render.docx_renderer), whatever the
+rendering machine has installed: the office's PCs have those fonts. The masthead prints the
+title and the 编印单位 on the lines the plan configures (``bulletin.title_lines``/``editor_lines``).
 
 Usage: .venv/bin/python scripts/make_docx_template.py [--config config/yunhe-2022.yaml] [--out PATH]
 """
@@ -24,17 +30,21 @@ from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt, RGBColor, Twips
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from mfg_indicators.render.docx_renderer import LATIN, set_rfonts  # noqa: E402 - one font rule
+from mfg_indicators.render.fonts import office_fonts  # noqa: E402
 RED = RGBColor(0xC0, 0x00, 0x00)
 TEXT_WIDTH_MM = 210 - 28 - 26  # 156
+TEXT_WIDTH_TWIPS = Mm(TEXT_WIDTH_MM).twips
+PAGE_NUMBER_PT = 14  # 4号
+CELL_MARGIN_TWIPS = 57  # 1 mm
 
 
 def set_fonts(rpr_parent, east_asia: str, latin: str = LATIN) -> None:
@@ -96,8 +106,56 @@ def add_par(doc_or_cell, text: str = "", style: str = "Bulletin Body"):
     return p
 
 
-def set_cell_width(cell, mm: float) -> None:
-    cell.width = Mm(mm)
+def column_twips(widths_mm: list[float]) -> list[int]:
+    """Column widths in twips (the unit of tcW and gridCol), summing exactly to the text width:
+    the rounding remainder goes to the widest column."""
+    tw = [Mm(w).twips for w in widths_mm]
+    tw[tw.index(max(tw))] += TEXT_WIDTH_TWIPS - sum(tw)
+    return tw
+
+
+def set_cell_width(cell, twips: int) -> None:
+    cell.width = Twips(twips)
+
+
+def fix_grid(table, twips: list[int]) -> None:
+    """Fixed layout, table width = text width, and a grid whose columns are the cells' widths."""
+    tbl = table._tbl
+    for col, w in zip(tbl.tblGrid.findall(qn("w:gridCol")), twips, strict=True):
+        col.set(qn("w:w"), str(w))
+    tblpr = tbl.tblPr
+    tblw = tblpr.find(qn("w:tblW"))
+    if tblw is None:
+        tblw = OxmlElement("w:tblW")
+        tblpr.append(tblw)
+    tblw.set(qn("w:type"), "dxa")
+    tblw.set(qn("w:w"), str(sum(twips)))
+    layout = tblpr.find(qn("w:tblLayout"))
+    if layout is None:
+        layout = OxmlElement("w:tblLayout")
+        tblpr.append(layout)
+    layout.set(qn("w:type"), "fixed")
+    # 1 mm cell margins left and right (Table Grid has 1.9 mm): room for the text in a narrow column
+    mar = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        el = OxmlElement(f"w:{side}")
+        el.set(qn("w:w"), str(CELL_MARGIN_TWIPS))
+        el.set(qn("w:type"), "dxa")
+        mar.append(el)
+    tblpr.append(mar)
+
+
+def fill_row(doc, row, values: list[str], twips: list[int], numeric: frozenset[int] = frozenset(),
+             header: bool = False) -> None:
+    """Widths, paragraph styles (numbers right-aligned) and one run per cell."""
+    for c, (cell, value, w) in enumerate(zip(row.cells, values, twips, strict=True)):
+        set_cell_width(cell, w)
+        p = cell.paragraphs[0]
+        name = "Bulletin Table Header" if header else (
+            "Bulletin Table Number" if c in numeric else "Bulletin Table")
+        p.style = doc.styles[name]
+        if value:
+            p.add_run(value)
 
 
 def repeat_header(row) -> None:
@@ -107,35 +165,57 @@ def repeat_header(row) -> None:
     trpr.append(el)
 
 
+def keep_rows_whole(row) -> None:
+    el = OxmlElement("w:cantSplit")
+    el.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(el)
+
+
 def loop_table(doc, headers: list[str], cells: list[str], widths: list[float], loop: str,
-               extra_rows: list[list[str]] = ()):
+               extra_rows: list[list[str]] = (), numeric: tuple[int, ...] = ()):
     """A table: header row, a ``{%tr for %}`` row, the row template, ``{%tr endfor %}``, then
-    fixed rows (e.g. a total)."""
+    fixed rows (e.g. a total). ``widths`` in mm (summing to the text width); ``numeric``: the
+    indexes of the columns holding numbers (right-aligned)."""
     assert len(headers) == len(cells) == len(widths), (headers, cells)
     assert abs(sum(widths) - TEXT_WIDTH_MM) < 0.5, sum(widths)
+    twips = column_twips(widths)
     rows = 4 + len(extra_rows)
     t = doc.add_table(rows=rows, cols=len(headers))
     t.style = doc.styles["Table Grid"]
     t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
+    fix_grid(t, twips)
     contents = [headers, [f"{{%tr for {loop} %}}"] + [""] * (len(headers) - 1), cells,
                 ["{%tr endfor %}"] + [""] * (len(headers) - 1), *extra_rows]
     for r, (row, values) in enumerate(zip(t.rows, contents)):
-        for cell, value, w in zip(row.cells, values, widths):
-            set_cell_width(cell, w)
-            p = cell.paragraphs[0]
-            p.style = doc.styles["Bulletin Table Header" if r == 0 else "Bulletin Table"]
-            if value:
-                p.add_run(value)
+        fill_row(doc, row, values, twips, frozenset(numeric), header=r == 0)
     repeat_header(t.rows[0])
+    keep_rows_whole(t.rows[2])  # the row template: each rendered row stays on one page
+    t.twips = twips
+    t.numeric = frozenset(numeric)
     return t
+
+
+def page_number(p, style) -> None:
+    """``— N —`` with a PAGE field, in ``style``."""
+    p.style = style
+    p.add_run("— ")
+    fld = OxmlElement("w:fldSimple")
+    fld.set(qn("w:instr"), "PAGE")
+    r = OxmlElement("w:r")
+    t_ = OxmlElement("w:t")
+    t_.text = "1"
+    r.append(t_)
+    fld.append(r)
+    p._p.append(fld)
+    p.add_run(" —")
 
 
 def build(config_path: Path | None, out: Path) -> Path:
     from mfg_indicators.config import load_config
 
     cfg = load_config(config_path)
-    fonts = {role: cfg["fonts"][role][0] for role in ("title", "body", "heading", "subheading")}
+    fonts = office_fonts(cfg["fonts"])
 
     doc = Document()
     sec = doc.sections[0]
@@ -177,6 +257,8 @@ def build(config_path: Path | None, out: Path) -> Path:
     paragraph_style(doc, "Heading 2", font=fonts["subheading"], size=16, exact=28, indent_first=32,
                     keep_next=True, before=0, after=0)
     paragraph_style(doc, "Bulletin Table", font=fonts["body"], size=10.5)
+    paragraph_style(doc, "Bulletin Table Number", base="Bulletin Table", font=fonts["body"], size=10.5,
+                    align=WD_ALIGN_PARAGRAPH.RIGHT)
     paragraph_style(doc, "Bulletin Table Header", font=fonts["heading"], size=10.5,
                     align=WD_ALIGN_PARAGRAPH.CENTER)
     paragraph_style(doc, "Bulletin Note", font=fonts["body"], size=10.5, before=2, after=6)
@@ -189,7 +271,17 @@ def build(config_path: Path | None, out: Path) -> Path:
                     before=6, after=12)
     colophon = paragraph_style(doc, "Bulletin Colophon", font=fonts["body"], size=14, exact=28,
                                indent_first=0)
-    colophon.paragraph_format.left_indent = Pt(14)
+    colophon.paragraph_format.left_indent = Pt(14)  # one character in on both sides (GB/T 9704)
+    colophon.paragraph_format.right_indent = Pt(14)
+    colophon.paragraph_format.keep_with_next = True  # the 版记 block stays on one page
+    colophon.paragraph_format.keep_together = True
+    for side in ("odd", "even"):
+        paragraph_style(doc, f"Bulletin Page Number {side.title()}", font=fonts["page_number"],
+                        size=PAGE_NUMBER_PT,
+                        align=WD_ALIGN_PARAGRAPH.RIGHT if side == "odd" else WD_ALIGN_PARAGRAPH.LEFT)
+    # one character (4号 = 14 pt) in from the outer edge of the text block
+    doc.styles["Bulletin Page Number Odd"].paragraph_format.right_indent = Pt(PAGE_NUMBER_PT)
+    doc.styles["Bulletin Page Number Even"].paragraph_format.left_indent = Pt(PAGE_NUMBER_PT)
     border(colophon.element, "top", "bottom", "between", size=6)
     for st in ("Heading 1", "Heading 2"):
         doc.styles[st].font.bold = False
@@ -197,9 +289,10 @@ def build(config_path: Path | None, out: Path) -> Path:
     # tables carry a style too (Table Grid): their text comes from the cell paragraphs' styles
 
     # --- 报头 ---
-    add_par(doc, "{{ title }}", "Bulletin Title")
+    # title and 编印单位 on their configured lines: line breaks inside one paragraph each
+    add_par(doc, "{{ title_lines|join('\\n') }}", "Bulletin Title")
     add_par(doc, "{{ issue_no }}", "Bulletin Issue")
-    add_par(doc, "{{ editor }}", "Bulletin Meta")
+    add_par(doc, "{{ editor_lines|join('\\n') }}", "Bulletin Meta")
     add_par(doc, "{{ issue_date }}", "Bulletin Date")
     add_par(doc, "", "Bulletin Body")
 
@@ -213,7 +306,7 @@ def build(config_path: Path | None, out: Path) -> Path:
                ["{{ r.no }}", "{{ r.name }}", "{{ r.unit }}", "{{ r.target }}", "{{ r.actual }}",
                 "{{ r.progress }}", "{{ r.time_progress }}", "{% cellbg r.fill %}{{ r.status_word }}",
                 "{{ r.lead_unit }}"],
-               [7, 35, 12, 14, 23, 15, 15, 18, 17], "r in table.rows")
+               [6, 48, 11, 14, 17, 14, 14, 18, 14], "r in table.rows", numeric=(3, 4, 5, 6))
     add_par(doc, "{{ table.legend }}", "Bulletin Note")
     add_par(doc, "{{ charts.status }}", "Bulletin Figure")
     add_par(doc, "{{ captions.status }}", "Bulletin Caption")
@@ -236,11 +329,13 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{{ s }}")
     add_par(doc, "{%p endfor %}")
     add_par(doc, "{{ h.rankings_industry }}", "Heading 2")
-    rank_headers = ["产业", "评价企业（家）", "亩均税收", "折年", "排名", "亩均增加值", "折年", "排名"]
+    rank_headers = ["产业", "评价企业（家）", "亩均税收", "{{ rankings.annual_header }}", "排名", "亩均增加值",
+                    "{{ rankings.annual_header }}", "排名"]
     rank_cells = ["{{ r.name }}", "{{ r.enterprises }}", "{{ r.tax }}", "{{ r.tax_annual }}", "{{ r.tax_rank }}",
                   "{{ r.va }}", "{{ r.va_annual }}", "{{ r.va_rank }}"]
     rank_widths = [30, 20, 18, 18, 13, 20, 20, 17]
-    t = loop_table(doc, rank_headers, rank_cells, rank_widths, "r in rankings.industry",
+    range_numeric = tuple(range(1, 8))
+    t = loop_table(doc, rank_headers, rank_cells, rank_widths, "r in rankings.industry", numeric=range_numeric,
                    extra_rows=[["{{ rankings.industry_total.name }}", "{{ rankings.industry_total.enterprises }}",
                                 "{{ rankings.industry_total.tax }}", "{{ rankings.industry_total.tax_annual }}", "—",
                                 "{{ rankings.industry_total.va }}", "{{ rankings.industry_total.va_annual }}", "—"]])
@@ -249,16 +344,12 @@ def build(config_path: Path | None, out: Path) -> Path:
                    ["{{ r.name }}（单列，不计入目标）", "{{ r.enterprises }}", "{{ r.tax }}", "{{ r.tax_annual }}", "—",
                     "{{ r.va }}", "{{ r.va_annual }}", "—"],
                    ["{%tr endfor %}"] + [""] * 7):
-        row = t.add_row()
-        for cell, value, w in zip(row.cells, values, rank_widths):
-            set_cell_width(cell, w)
-            cell.paragraphs[0].style = doc.styles["Bulletin Table"]
-            if value:
-                cell.paragraphs[0].add_run(value)
+        fill_row(doc, t.add_row(), values, t.twips, t.numeric)
     add_par(doc, "{{ charts.per_mu }}", "Bulletin Figure")
     add_par(doc, "{{ captions.per_mu }}", "Bulletin Caption")
     add_par(doc, "{{ h.rankings_town }}", "Heading 2")
-    loop_table(doc, ["乡镇（街道）"] + rank_headers[1:], rank_cells, rank_widths, "r in rankings.town")
+    loop_table(doc, ["乡镇（街道）"] + rank_headers[1:], rank_cells, rank_widths, "r in rankings.town",
+               numeric=range_numeric)
     add_par(doc, "{%p for s in rankings.notes %}")
     add_par(doc, "{{ s }}", "Bulletin Note")
     add_par(doc, "{%p endfor %}")
@@ -270,8 +361,10 @@ def build(config_path: Path | None, out: Path) -> Path:
     eval_cells = ["{{ r.name }}", "{{ r.a }}", "{{ r.b }}", "{{ r.c }}", "{{ r.d }}", "{{ r.total }}",
                   "{{ r.d_change }}"]
     eval_widths = [36, 18, 18, 18, 18, 20, 28]  # = TEXT_WIDTH_MM
-    loop_table(doc, ["产业"] + eval_headers, eval_cells, eval_widths, "r in evaluation.industry")
-    loop_table(doc, ["乡镇（街道）"] + eval_headers, eval_cells, eval_widths, "r in evaluation.town")
+    loop_table(doc, ["产业"] + eval_headers, eval_cells, eval_widths, "r in evaluation.industry",
+               numeric=(1, 2, 3, 4, 5))
+    loop_table(doc, ["乡镇（街道）"] + eval_headers, eval_cells, eval_widths, "r in evaluation.town",
+               numeric=(1, 2, 3, 4, 5))
     add_par(doc, "{{ evaluation.note }}", "Bulletin Note")
     add_par(doc, "{%p endif %}")
 
@@ -301,10 +394,10 @@ def build(config_path: Path | None, out: Path) -> Path:
     p.paragraph_format.page_break_before = True
     add_par(doc, "{{ h.annex_title }}", "Bulletin Annex Title")
     add_par(doc, "{{ h.annex_deliveries }}", "Heading 1")
-    loop_table(doc, ["序号", "来源", "文件", "所属期", "接收时间", "行数", "sha256（前12位）"],
+    loop_table(doc, ["序号", "来源", "文件", "所属期", "接收时间", "行数", "{{ annex.sha_label }}"],
                ["{{ d.no }}", "{{ d.source }}", "{{ d.file }}", "{{ d.periods }}", "{{ d.received }}",
                 "{{ d.rows }}", "{{ d.sha }}"],
-               [8, 24, 30, 28, 24, 12, 30], "d in annex.deliveries")
+               [9, 26, 34, 28, 24, 13, 22], "d in annex.deliveries", numeric=(5,))
     add_par(doc, "{{ annex.deliveries_note }}", "Bulletin Note")
     add_par(doc, "{{ h.annex_warnings }}", "Heading 1")
     add_par(doc, "{{ annex.warnings_note }}")
@@ -335,22 +428,17 @@ def build(config_path: Path | None, out: Path) -> Path:
     add_par(doc, "{%p for d in distribution %}")
     add_par(doc, "{{ d.label }}：{{ d.text }}", "Bulletin Colophon")
     add_par(doc, "{%p endfor %}")
-    add_par(doc, "{{ editor }}　　{{ issue_date }}印发", "Bulletin Colophon")
+    # 印发机关 on the left, on its configured lines (line breaks in one paragraph: no rule between
+    # them, no break inside a word), the date on the right of the last line
+    p = add_par(doc, "{{ editor_lines|join('\\n') }}", "Bulletin Colophon")
+    p.add_run().add_tab()
+    p.add_run("{{ issue_date }}印发")
+    p.paragraph_format.tab_stops.add_tab_stop(Mm(TEXT_WIDTH_MM) - Pt(14), WD_TAB_ALIGNMENT.RIGHT)
 
-    # footer: — page —
-    fp = sec.footer.paragraphs[0]
-    fp.style = doc.styles["Bulletin Caption"]
-    fp.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    fp.add_run("— ")
-    fld = OxmlElement("w:fldSimple")
-    fld.set(qn("w:instr"), "PAGE")
-    r = OxmlElement("w:r")
-    t_ = OxmlElement("w:t")
-    t_.text = "1"
-    r.append(t_)
-    fld.append(r)
-    fp._p.append(fld)
-    fp.add_run(" —")
+    # footer: — page —, odd pages right and even pages left (GB/T 9704)
+    doc.settings.odd_and_even_pages_header_footer = True
+    for footer, style in ((sec.footer, "Bulletin Page Number Odd"), (sec.even_page_footer, "Bulletin Page Number Even")):
+        page_number(footer.paragraphs[0], doc.styles[style])
 
     cp = doc.core_properties
     cp.title = "{{ title }}"

@@ -158,3 +158,43 @@ def test_amounts_are_redacted_from_messages():
     out = ph.redact_amounts(msg)
     assert "12.50" not in out and "＊万元" in out
     assert "2023-06" in out and "10倍" in out  # periods and factors are kept
+
+
+def test_status_words_follow_the_kind():
+    # 序时进度 applies only to 累计 and 当年 targets (bulletin.md → Chinese phrasing rules)
+    for kind in ("cumulative", "this_year"):
+        assert [ph.status_word(s, kind) for s in ("done", "green", "yellow", "red", "no_data")] == [
+            "已完成目标", "达到序时进度", "略低于序时进度", "明显落后序时进度", "暂无数据"]
+    for kind in ("level", "rate", "annualized"):
+        assert [ph.status_word(s, kind) for s in ("green", "yellow", "red", "no_data")] == [
+            "达到目标", "接近目标", "低于目标", "暂无数据"]
+        assert "序时进度" not in "".join(ph.status_word(s, kind) for s in ph.STATUS_ORDER)
+    with pytest.raises(ValueError):
+        ph.status_word("amber", "level")
+
+
+def test_status_tally_leaves_out_empty_categories():
+    words = ["达到目标", "暂无数据", "已完成目标", "达到目标", "低于目标"]
+    assert ph.status_tally(words) == "已完成目标1项，达到目标2项，低于目标1项，暂无数据1项"
+    assert "0项" not in ph.status_tally(["达到序时进度"])
+    assert ph.status_tally([]) == ""
+    lagging = ["略低于序时进度", "低于目标", "明显落后序时进度", "低于目标"]
+    assert ph.status_tally(lagging, order=ph.LAGGING_WORD_ORDER) == "明显落后序时进度1项，低于目标2项，略低于序时进度1项"
+
+
+def test_percentages_keep_two_decimals_when_one_would_hide_the_gap():
+    # 0.94% against a 1.0% target is 94.0% done: "0.9%" would read as 90.0%
+    assert ph.rate(0.94, against=1.0) == "0.94%"
+    assert ph.number(0.94, "%", against=1.0) == "0.94"
+    assert ph.rate(0.96, against=1.0) == "0.96%"   # not "1.0%", which would read as done
+    # one decimal where it gives the 完成率 printed beside it
+    assert ph.rate(43.2, against=45) == "43.2%"
+    assert ph.number(100, "%", against=100) == "100.0"
+    assert ph.rate(0.94) == "0.9%"                  # no target: the plain rule
+    assert ph.number(200, "亩", against=300) == "200.00"
+
+
+def test_bulletin_subject():
+    bcfg = {"subject": "【进展通报】某县攻坚行动（{year}年第{number}期）",
+            "first_issue": {"period": "2022-07", "number": 1}, "numbering": "per_year"}
+    assert ph.bulletin_subject(bcfg, "2023-06") == "【进展通报】某县攻坚行动（2023年第6期）"

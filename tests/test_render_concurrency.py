@@ -9,7 +9,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine
 
-from mfg_indicators.charts import CHART_KEYS, render_chart, render_charts
+from mfg_indicators.render.charts import CHART_KEYS, render_chart, render_charts
 from mfg_indicators.config import load_config
 from mfg_indicators.render import RenderedBulletin, build_context, render_bulletin
 from mfg_indicators.render import context as context_mod

@@ -47,11 +47,13 @@ def test_context_from_each_dialect(engine, config, reference):
     assert g["prev_values"] == [9.8, 10.5, 11.2, 12.0, 12.4, 12.9]
     assert g["target"] == 15
 
-    # annex: this month's deliveries listed with a 12-character sha256 prefix; warnings from
-    # the warehouse with amounts redacted
+    # annex: this month's deliveries listed with their 校验码 (the SHA-256's first 8 hex digits);
+    # warnings from the warehouse with amounts redacted
     rows = ctx["annex"]["deliveries"]
-    assert {r["sha"] for r in rows} == {d[:12] for d in totals["deliveries"]
-                                         if d[:12] in {r["sha"] for r in rows}}
+    assert rows and all(len(r["sha"]) == 8 for r in rows)
+    assert {r["sha"] for r in rows} == {d[:8] for d in totals["deliveries"]
+                                         if d[:8] in {r["sha"] for r in rows}}
+    assert ctx["annex"]["sha_label"] == "校验码（SHA-256 前8位）"
     assert any(r["source"] == "县税务局·税收" and r["periods"] == "2023年6月" for r in rows)
     assert any(r["source"].endswith("企业名录") and r["periods"] == "2023年名录" for r in rows)
     assert "另沿用此前报送的数据" in ctx["annex"]["deliveries_note"]

@@ -7,7 +7,11 @@ Rules (shared/spec/bulletin.md → Chinese phrasing rules), each unit-tested in 
 - periods: 1—6月 (em dash), January alone 1月; quarter-end figures 一季度 / 上半年 / 前三季度 / 全年;
 - money: 万元 below 1亿, otherwise 亿元, two decimals; rates one decimal; per-mu (and per-person)
   figures two decimals; counts are integers with their measure word (家, 个, 项, 台);
-- status words: 已完成目标 / 达到序时进度 / 略低于序时进度 / 明显落后序时进度 / 暂无数据;
+- status words by kind: ``cumulative`` / ``this_year`` 已完成目标 / 达到序时进度 / 略低于序时进度 /
+  明显落后序时进度; ``level`` / ``rate`` / ``annualized`` (no 序时进度 applies) 达到目标 / 接近目标 /
+  低于目标; any kind without data 暂无数据; a category with no indicator is not listed;
+- 折年 (value × 12/N) only when N < 12;
+- a percentage printed beside its target keeps two decimals when one decimal would hide the gap;
 - dates in Arabic numerals without zero padding: 2023年7月10日.
 
 Rounding is half-up on the decimal representation (8.45 → 8.5), as people round on paper, and a
@@ -38,13 +42,35 @@ STATUS_WORDS = {
     "red": "明显落后序时进度",
     "no_data": "暂无数据",
 }
+# Kinds measured against 序时进度 (indicators.md -> Status); the others are measured against the
+# target alone and say so (bulletin.md -> Chinese phrasing rules).
+TIME_PROGRESS_KINDS = ("cumulative", "this_year")
+TARGET_STATUS_WORDS = {
+    "done": "达到目标",
+    "green": "达到目标",
+    "yellow": "接近目标",
+    "red": "低于目标",
+    "no_data": "暂无数据",
+}
+# Every status word in the order categories are listed (overview, group summaries).
+STATUS_WORD_ORDER = ("已完成目标", "达到序时进度", "达到目标", "略低于序时进度", "接近目标",
+                     "明显落后序时进度", "低于目标", "暂无数据")
+# The lagging words, worst first (存在问题 lists red before yellow).
+LAGGING_WORD_ORDER = ("明显落后序时进度", "低于目标", "略低于序时进度", "接近目标")
+# What each colour stands for across kinds (chart legend, table legend).
+STATUS_LEGEND_WORDS = {
+    "done": "已完成目标",
+    "green": "达到序时进度或目标",
+    "yellow": "略低于序时进度或接近目标",
+    "red": "明显落后序时进度或低于目标",
+    "no_data": "暂无数据",
+}
 # The colour word and the cell fill of each status (绿/黄/红/灰).
 STATUS_COLOUR_WORDS = {"done": "绿", "green": "绿", "yellow": "黄", "red": "红", "no_data": "灰"}
 STATUS_FILLS = {"done": "92D050", "green": "C6EFCE", "yellow": "FFEB9C", "red": "FF9999", "no_data": "D9D9D9"}
 STATUS_ORDER = ("done", "green", "yellow", "red", "no_data")
 
 MEASURE_WORDS = ("家", "个", "项", "台")
-PER_UNIT_SUFFIXES = ("/亩", "/人")
 QUARTER_LABELS = {3: "一季度", 6: "上半年", 9: "前三季度", 12: "全年"}
 WAN_PER_YI = 10000
 
@@ -66,14 +92,25 @@ def _rounded(value: float, decimals: int) -> Decimal:
     return Decimal(fixed(value, decimals))
 
 
-def rate(value: float) -> str:
-    """A rate or share in percent, one decimal: ``8.4%``."""
-    return f"{fixed(value, 1)}%"
+def rate(value: float, *, against: float | None = None) -> str:
+    """A rate or share in percent, one decimal: ``8.4%``. With ``against`` (the target whose
+    完成率 is printed beside it) see :func:`rate_decimals`."""
+    return f"{fixed(value, rate_decimals(value, against))}%"
+
+
+def rate_decimals(value: float, against: float | None = None) -> int:
+    """Decimals of a percentage printed beside its 完成率 (value / ``against``): two when the
+    one-decimal figure would give another 完成率 than the one printed — 0.94% against a target of
+    1.0% is 94.0% done, and "0.9%" would read as 90.0% — else one."""
+    if not against:
+        return 1
+    shown = float(_rounded(value, 1))
+    return 2 if fraction_pct(shown / against) != fraction_pct(value / against) else 1
 
 
 def fraction_pct(fraction: float) -> str:
     """A fraction (0.8333) as a percentage, one decimal: ``83.3%``."""
-    return rate(fraction * 100)
+    return f"{fixed(fraction * 100, 1)}%"
 
 
 def growth(value: float, *, prefix: str = "同比", up: str = "增长", down: str = "下降",
@@ -128,15 +165,18 @@ def decimals_for(unit: str) -> int:
     return 2  # 万元/亩, 万元/人, 亿元, 亩, 万吨标准煤, 万吨 …
 
 
-def number(value: float, unit: str) -> str:
-    """The bare number as it appears in a table column headed by ``unit``."""
+def number(value: float, unit: str, *, against: float | None = None) -> str:
+    """The bare number as it appears in a table column headed by ``unit`` (``against``: the
+    target of a percentage, see :func:`rate_decimals`)."""
+    if unit == "%":
+        return fixed(value, rate_decimals(value, against))
     return fixed(value, decimals_for(unit))
 
 
-def quantity(value: float, unit: str) -> str:
+def quantity(value: float, unit: str, *, against: float | None = None) -> str:
     """A figure with its unit, for running text: 8.4% / 8.41万元/亩 / 12家 / 1.20亿元 / 8500.00万元."""
     if unit == "%":
-        return rate(value)
+        return rate(value, against=against)
     if unit in MEASURE_WORDS:
         return count(value, unit)
     if unit == "亿元":
@@ -231,13 +271,34 @@ def issue_number(bulletin_cfg: Mapping[str, Any], period: str) -> int:
     return m
 
 
+def bulletin_subject(bulletin_cfg: Mapping[str, Any], period: str) -> str:
+    """The bulletin's subject line (config ``bulletin.subject`` with year, 第N期, month, period):
+    the Word file's properties and the e-mail both print it."""
+    y, m = parse_period(period)
+    return bulletin_cfg["subject"].format(year=y, number=issue_number(bulletin_cfg, period), month=m, period=period)
+
+
 # --- status --------------------------------------------------------------------------------
 
-def status_word(status: str) -> str:
+def status_word(status: str, kind: str | None = None) -> str:
+    """The status in words; ``kind`` chooses between 序时进度 words (``cumulative``,
+    ``this_year``, or no kind given) and target words (``level``, ``rate``, ``annualized``)."""
+    words = TARGET_STATUS_WORDS if kind is not None and kind not in TIME_PROGRESS_KINDS else STATUS_WORDS
     try:
-        return STATUS_WORDS[status]
+        return words[status]
     except KeyError:
         raise ValueError(f"unknown status: {status!r}") from None
+
+
+def status_tally(words: Iterable[str], measure: str = "项", *,
+                 order: tuple[str, ...] = STATUS_WORD_ORDER) -> str:
+    """``已完成目标3项，达到目标2项`` — each status word with its count, in ``order`` (any other
+    word after), leaving out words that occur 0 times."""
+    counts: dict[str, int] = {}
+    for w in words:
+        counts[w] = counts.get(w, 0) + 1
+    order = tuple(w for w in order if w in counts) + tuple(sorted(set(counts) - set(order)))
+    return "，".join(f"{w}{count(counts[w], measure)}" for w in order)
 
 
 def status_colour(status: str) -> str:

@@ -64,7 +64,7 @@ class Preload:
 
     def _run(self) -> None:
         try:
-            from .. import charts  # noqa: F401  (matplotlib, Agg)
+            from . import charts  # noqa: F401  (matplotlib, Agg)
         except Exception:  # noqa: BLE001
             pass
         finally:
@@ -101,7 +101,7 @@ def render_bulletin(engine, config, document: Mapping[str, Any], out_dir: Path, 
     def draw(key: str, data: Mapping[str, Any], fonts: Mapping[str, str]) -> None:
         # each chart as soon as its data is final: growth and status while the rankings are read
         loading.wait_charts()
-        from ..charts import render_chart
+        from .charts import render_chart
 
         drawn[key] = render_chart(key, data, fonts, out_dir, output_name(period, ""))
 
@@ -109,7 +109,7 @@ def render_bulletin(engine, config, document: Mapping[str, Any], out_dir: Path, 
                                          per_mu_cells=per_mu_cells)
     loading.join()
 
-    from ..charts import CHART_KEYS
+    from .charts import CHART_KEYS
     from .docx_renderer import render_docx
     from .html_renderer import render_html, render_pdf
 

@@ -5,7 +5,8 @@ scripts/make_docx_template.py, restylable by the office) rendered from the conte
 - charts are InlineImages, 150 mm wide;
 - after rendering, every style and every run gets explicit font names — the East-Asian one
   (``w:eastAsia``, which python-docx never sets) from the role of its paragraph style (title,
-  heading 一、, subheading （一）, body), resolved from config ``fonts``;
+  heading 一、, subheading （一）, body, page number): each role's first configured font
+  (context ``office_fonts``), since the file is opened on the office's PCs;
 - the zip is written with fixed timestamps and the core properties dated with the issue date,
   so the same context gives the same file.
 """
@@ -36,6 +37,8 @@ ROLE_BY_STYLE = {
     "Bulletin Annex Label": "heading",
     "Bulletin Table Header": "heading",
     "Heading 2": "subheading",
+    "Bulletin Page Number Odd": "page_number",
+    "Bulletin Page Number Even": "page_number",
 }
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -135,11 +138,15 @@ def render_docx(context: Mapping[str, Any], charts: Mapping[str, Path], out_path
     ctx["charts"] = {k: InlineImage(tpl, str(p), width=Mm(CHART_WIDTH_MM)) for k, p in charts.items()}
     tpl.render(ctx, autoescape=True)
     doc = tpl.docx
-    apply_fonts(doc, context["fonts"])
+    apply_fonts(doc, context["office_fonts"])
     issued = dt.datetime.fromisoformat(context["issue_date_iso"])
     cp = doc.core_properties
     cp.title = f"{context['title']}（{context['issue_no']}）"
     cp.subject = context["subject"]
+    # the template's properties name the default plan's office and the script that built it;
+    # a bulletin names its own plan's 编印单位
+    cp.author = cp.last_modified_by = context["editor"]
+    cp.comments = ""
     cp.created = cp.modified = issued
     cp.last_printed = issued
     cp.revision = 1

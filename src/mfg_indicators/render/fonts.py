@@ -1,10 +1,14 @@
-"""Fonts are configuration (config ``fonts``: title, body, heading, subheading — each a list).
+"""Fonts are configuration (config ``fonts``: title, body, heading, subheading and optionally
+page_number — each a list).
 
-For each role the first family installed on this machine wins (fontconfig is what WeasyPrint
-uses; matplotlib's list is consulted too); when none is, the free fallback — Debian
-fonts-noto-cjk, installed by scripts/ensure-system-packages.sh — is named. Windows-only names such as
-仿宋_GB2312 are therefore used where the office has installed them and never named blindly in
-CSS, where they would fall back silently.
+The Word file is opened on the office's PCs, where the plan's fonts (仿宋_GB2312, 方正小标宋简体 …)
+are installed: it names each role's first configured family (:func:`office_fonts`), never the
+rendering machine's fallback. The PDF and the charts are made on the rendering machine and embed
+what it has (:func:`resolve_fonts`): for each role the first family installed there wins
+(fontconfig is what WeasyPrint uses; matplotlib's list is consulted too); when none is, the free
+fallback — Debian fonts-noto-cjk, installed by scripts/ensure-system-packages.sh — is named.
+Windows-only names such as 仿宋_GB2312 are therefore never named blindly in CSS, where they would
+fall back silently.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ FALLBACKS = {
     "heading": "Noto Sans CJK SC",
     "subheading": "Noto Serif CJK SC",
 }
+# Word roles: the four text roles and the page number (GB/T 9704: 4号半角宋体), which uses the
+# body's families when the plan names none of its own.
+OFFICE_ROLES = ROLES + ("page_number",)
 CHART_FALLBACKS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "AR PL UKai CN", "AR PL UMing CN")
 
 
@@ -65,6 +72,11 @@ def resolve_fonts(fonts_cfg: Mapping[str, Any]) -> dict[str, str]:
                             "scripts/ensure-system-packages.sh", role, candidates, pick)
         chosen[role] = pick
     return chosen
+
+
+def office_fonts(fonts_cfg: Mapping[str, Any]) -> dict[str, str]:
+    """role -> the first configured family, for the Word file (see module docstring)."""
+    return {role: list(fonts_cfg.get(role) or fonts_cfg["body"])[0] for role in OFFICE_ROLES}
 
 
 def chart_font(fonts: Mapping[str, str]) -> list[str]:

@@ -23,11 +23,19 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import rc_context  # noqa: E402
 
-from .render.fonts import chart_font  # noqa: E402
+from .fonts import chart_font  # noqa: E402
 
 CHART_KEYS = ("growth", "per_mu", "status")
 DPI = 150
 _METADATA = {"Software": None}
+
+
+def _save(fig, path: Path, **kwargs) -> Path:
+    """Lay out, write the PNG (no software tag: the same data gives the same bytes), close."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI, metadata=_METADATA, **kwargs)
+    plt.close(fig)
+    return path
 
 
 def _rc(fonts: Mapping[str, str]) -> dict[str, Any]:
@@ -77,10 +85,7 @@ def growth_chart(data: Mapping[str, Any], path: Path) -> Path:
     ax.axhline(0, color="#444444", linewidth=0.6)
     ax.legend(loc="best", fontsize=9, frameon=False)
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata=_METADATA)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def per_mu_chart(data: Mapping[str, Any], path: Path) -> Path:
@@ -112,10 +117,7 @@ def per_mu_chart(data: Mapping[str, Any], path: Path) -> Path:
         ax.set_title(f"{title}（万元/亩）", fontsize=11)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle(data["title"], fontsize=12)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata=_METADATA)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def status_chart(data: Mapping[str, Any], path: Path) -> Path:
@@ -138,10 +140,7 @@ def status_chart(data: Mapping[str, Any], path: Path) -> Path:
     ax.set_title(data["title"], fontsize=12)
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22 if len(groups) > 3 else -0.35),
               ncol=5, fontsize=8, frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI, metadata=_METADATA, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, bbox_inches="tight")
 
 
 MAKERS = {"growth": growth_chart, "per_mu": per_mu_chart, "status": status_chart}
