@@ -204,9 +204,9 @@ def test_archive_takes_the_deliveries_the_bulletin_read(bulletin, config, tmp_pa
 
 
 def test_failed_send_is_archived_and_raised(bulletin, config, tmp_path, monkeypatch):
-    """The server refuses the message: the bulletin and the message are archived with the failed
-    send recorded (issued or not is never lost), the task fails; the retry that goes through is
-    a new revision beside it."""
+    """The server refuses the message: the bulletin is archived with the failed send recorded and
+    the message kept (issued or not is never lost), then the task fails; the retry that goes
+    through is recorded in the same revision (the bulletin did not change)."""
     conn_id = "bulletin_smtp_refusing"
     outbox, archive = tmp_path / "outbox", tmp_path / "archive"
     with _serve(_Refuser()) as (port, handler):
@@ -218,16 +218,17 @@ def test_failed_send_is_archived_and_raised(bulletin, config, tmp_path, monkeypa
     eml = outbox / "bulletin-2023-06.eml"
     kept = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     _check_message(kept, bulletin["paths"], sender="bulletin@yunhe.example.gov.cn")
-    first = archive / PERIOD / "r1" / "manifest.json"
-    m = json.loads(first.read_text(encoding="utf-8"))
+    manifest = archive / PERIOD / "r1" / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert {o["name"] for o in m["outputs"]} >= {"bulletin-2023-06.docx", "bulletin-2023-06.pdf",
+                                                  "bulletin-2023-06.html"}
     [attempt] = m["sending"]
     assert attempt["result"] == "failed" and attempt["via"] == f"smtp:{conn_id}"
     assert "554" in attempt["error"] and "refused" in attempt["error"]
     assert attempt["message_id"] == kept["Message-ID"].strip() and attempt["to"] == ["zhxtz@example.gov.cn"]
     assert attempt["subject"] == SUBJECT
-    outputs = {o["name"]: o["sha256"] for o in m["outputs"]}
-    assert outputs["bulletin-2023-06.eml"] == sha256_file(eml)
-    assert {"bulletin-2023-06.docx", "bulletin-2023-06.pdf", "bulletin-2023-06.html"} <= set(outputs)
+    assert attempt["message"] == {"name": "sending/01-failed.eml", "sha256": sha256_file(eml)}
+    assert sha256_file(manifest.parent / "sending" / "01-failed.eml") == sha256_file(eml)
 
     # send_bulletin alone: the same failure raised, the message kept in the outbox
     eml.unlink()
@@ -237,20 +238,23 @@ def test_failed_send_is_archived_and_raised(bulletin, config, tmp_path, monkeypa
             send_bulletin(bulletin["paths"], config, bulletin["doc"], smtp_conn_id=conn_id, outbox=outbox)
     assert eml.exists()
 
-    # the retry goes through: recorded as sent in r2, the failed r1 kept as it was
+    # the retry goes through: recorded after the failure, the failed message kept as it was
     with _serve(_Collector()) as (port, handler):
         _smtp_connection_env(monkeypatch, conn_id, port)
         delivery = deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"],
                                        archive, smtp_conn_id=conn_id, outbox=outbox)
-    assert delivery.result == "sent" and delivery.manifest == archive / PERIOD / "r2" / "manifest.json"
+    assert delivery.result == "sent" and delivery.manifest == manifest
     [envelope] = handler.envelopes
     received = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
-    assert received["Message-ID"] == email.message_from_bytes(
-        delivery.eml.read_bytes(), policy=policy.default)["Message-ID"]  # the .eml is the message sent
-    m2 = json.loads(delivery.manifest.read_text(encoding="utf-8"))
-    assert [a["result"] for a in m2["sending"]] == ["sent"]
-    assert m2["sending"][0]["message_id"] == received["Message-ID"].strip()  # (parsed: folded)
-    assert json.loads(first.read_text(encoding="utf-8")) == m
+    m2 = json.loads(manifest.read_text(encoding="utf-8"))
+    assert [a["result"] for a in m2["sending"]] == ["failed", "sent"]
+    assert m2["sending"][0] == attempt and m2["outputs"] == m["outputs"]
+    assert m2["sending"][1]["message_id"] == received["Message-ID"].strip()  # (parsed: folded)
+    # the .eml in the outbox and in the archive is the message the server received
+    assert m2["sending"][1]["message"]["sha256"] == sha256_file(delivery.eml)
+    assert email.message_from_bytes(delivery.eml.read_bytes(), policy=policy.default)["Message-ID"] \
+        == received["Message-ID"]
+    assert sha256_file(manifest.parent / "sending" / "01-failed.eml") == attempt["message"]["sha256"]
 
 
 def test_deliver_without_connection_archives_the_written_message(bulletin, config, tmp_path):
@@ -259,4 +263,9 @@ def test_deliver_without_connection_archives_the_written_message(bulletin, confi
     assert delivery.result == "written" and delivery.eml == tmp_path / "outbox" / "bulletin-2023-06.eml"
     m = json.loads(delivery.manifest.read_text(encoding="utf-8"))
     assert [(a["result"], a["via"]) for a in m["sending"]] == [("written", "eml")]
-    assert "bulletin-2023-06.eml" in {o["name"] for o in m["outputs"]}
+    assert m["sending"][0]["message"]["name"] == "sending/01-written.eml"
+    # the same bulletin written again: the same revision, a second record
+    again = deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"],
+                                tmp_path / "archive", smtp_conn_id=None, outbox=tmp_path / "outbox")
+    assert again.manifest == delivery.manifest
+    assert len(json.loads(again.manifest.read_text(encoding="utf-8"))["sending"]) == 2

@@ -46,7 +46,7 @@ from zoneinfo import ZoneInfo
 
 from . import phrasing as ph
 from .extract import sha256_file  # the one file-hash helper (deliveries are archived by it)
-from .render import RenderedBulletin, output_name
+from .render import output_name
 
 log = logging.getLogger(__name__)
 
@@ -252,19 +252,15 @@ def send_bulletin(paths: Mapping[str, Path], config, document: Mapping[str, Any]
 def deliver_and_archive(paths: Mapping[str, Path], config, document: Mapping[str, Any], engine,
                         archive_dir: Path, *, smtp_conn_id: str | None, outbox: Path) -> Delivery:
     """Send the bulletin (or write it, with no SMTP connection), keep the message as
-    ``bulletin-YYYY-MM.eml`` in ``outbox`` and archive it with the outputs; the manifest's
-    ``sending`` records the attempt (sent / written / failed, when, to whom, Message-ID, the
-    error). A failed send is archived first and then raised as :class:`BulletinNotSent`."""
+    ``bulletin-YYYY-MM.eml`` in ``outbox`` and archive the bulletin; the manifest's ``sending``
+    records the attempt (sent / written / failed, when, to whom, Message-ID, the error) with a
+    copy of the message. A failed send is archived first and then raised as
+    :class:`BulletinNotSent`."""
     d = _attempt(paths, config, document, smtp_conn_id=smtp_conn_id, outbox=outbox)
     if d.eml is None:  # sent: keep the message as it went out
         d.eml = write_eml(paths, config, document, outbox, msg=d.message)
-    if isinstance(paths, RenderedBulletin):  # keep the deliveries the render read (no rescan)
-        archived = RenderedBulletin({**paths, "eml": d.eml}, period=paths.period,
-                                    deliveries_used=paths.deliveries_used)
-    else:
-        archived = {**paths, "eml": d.eml}
-    d.manifest = archive_bulletin(archived, document, engine, archive_dir, config=config,
-                                  sending=d.record())
+    d.manifest = archive_bulletin(paths, document, engine, archive_dir, config=config,
+                                  sending=d.record(), message=d.eml)
     if d.error is not None:
         raise d.not_sent(document["period"]) from d.error
     return d
@@ -279,13 +275,16 @@ def document_sha256(document: Mapping[str, Any]) -> str:
 
 
 def archive_bulletin(paths: Mapping[str, Path], document: Mapping[str, Any], engine, archive_dir: Path,
-                     *, config=None, sending: Mapping[str, Any] | None = None) -> Path:
+                     *, config=None, sending: Mapping[str, Any] | None = None,
+                     message: Path | None = None) -> Path:
     """Copy the outputs into ``archive_dir/YYYY-MM/rN/`` with ``manifest.json``: the sha256 of
     every input delivery the period's figures used (raw_delivery ids, per table), of the
-    indicators document, and of every output file; ``sending`` (a :meth:`Delivery.record`) is
-    listed under ``"sending"``. Archiving identical outputs again returns the existing manifest
-    (adding a new ``sending`` record to its list); different outputs make a new revision rN+1
-    (no output is overwritten). Returns the manifest path."""
+    indicators document, and of every output file. Archiving identical outputs again returns
+    the existing manifest; different outputs make a new revision rN+1 (nothing is overwritten).
+    ``sending`` (a :meth:`Delivery.record`) is appended to the revision's ``"sending"`` list, with
+    the e-mail ``message`` (.eml) copied to ``rN/sending/`` beside it: the messages are a record
+    of each attempt, not outputs, so sending the same bulletin again makes no new revision.
+    Returns the manifest path."""
     from .config import load_config
     from .render.context import deliveries_used
 
@@ -301,9 +300,8 @@ def archive_bulletin(paths: Mapping[str, Path], document: Mapping[str, Any], eng
         if last.exists():
             prev = json.loads(last.read_text(encoding="utf-8"))
             if {o["name"]: o["sha256"] for o in prev.get("outputs", [])} == out_hashes:
-                if sending is not None and dict(sending) not in prev.get("sending", []):
-                    prev["sending"] = [*prev.get("sending", []), dict(sending)]
-                    last.write_text(json.dumps(prev, ensure_ascii=False, indent=1), encoding="utf-8")
+                if sending is not None:
+                    _record_sending(prev, last, sending, message)
                 return last
     rev = (revisions[-1][0] + 1) if revisions else 1
     target = base / f"r{rev}"
@@ -336,8 +334,26 @@ def archive_bulletin(paths: Mapping[str, Path], document: Mapping[str, Any], eng
             "deliveries": sorted(by_id.values(), key=lambda d: (d["source"], d["received_at"], d["sha256"])),
         },
         "outputs": files,
-        "sending": [dict(sending)] if sending is not None else [],
+        "sending": [],
     }
     path = target / "manifest.json"
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    if sending is not None:
+        _record_sending(manifest, path, sending, message)
+    else:
+        path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return path
+
+
+def _record_sending(manifest: dict[str, Any], path: Path, sending: Mapping[str, Any],
+                    message: Path | None) -> None:
+    """Append one attempt to ``manifest["sending"]`` (its message copied to ``sending/NN-result.eml``)
+    and write the manifest to ``path``."""
+    record = dict(sending)
+    if message is not None:
+        n = len(manifest.get("sending", [])) + 1
+        kept = path.parent / "sending" / f"{n:02d}-{record.get('result', 'message')}.eml"
+        kept.parent.mkdir(exist_ok=True)
+        shutil.copy2(message, kept)
+        record["message"] = {"name": kept.relative_to(path.parent).as_posix(), "sha256": sha256_file(kept)}
+    manifest["sending"] = [*manifest.get("sending", []), record]
+    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
