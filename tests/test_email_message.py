@@ -15,33 +15,16 @@ import pytest
 from docx import Document
 
 from headless_chromium import CHROMIUM, Page
-from mfg_indicators.config import load_config
 from mfg_indicators.deliver import write_eml
-from mfg_indicators.render import render_bulletin
-from mfg_indicators.render.sample import sample_document, seed_warehouse
-from mfg_indicators.warehouse import connect
-
-PERIOD = "2023-06"
+from test_deliver import bulletin, config  # noqa: F401 - the 2023-06 bulletin rendered once (fixtures)
 
 
 @pytest.fixture(scope="module")
-def config():
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def mail(tmp_path_factory, config):
-    root = tmp_path_factory.mktemp("email")
-    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
-    try:
-        totals = seed_warehouse(engine, config, PERIOD)
-        doc = sample_document(config, PERIOD, per_mu=totals)
-        paths = render_bulletin(engine, config, doc, root / "out")
-    finally:
-        engine.dispose()
-    eml = write_eml(paths, config, doc, root / "outbox")
+def mail(bulletin, config):  # noqa: F811
+    paths = bulletin["paths"]
+    eml = write_eml(paths, config, bulletin["doc"], bulletin["root"] / "outbox-email-message")
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
-    return {"paths": paths, "msg": msg, "root": root,
+    return {"paths": paths, "msg": msg,
             "source": lxml.html.fromstring(paths["html"].read_text(encoding="utf-8"))}
 
 
@@ -119,7 +102,7 @@ def test_text_part_keeps_every_table_row(mail):
     assert text.rstrip().endswith("（Word 和 PDF 版本见附件。）")
 
 
-def test_subject_and_attachment_names_are_the_rendered_bulletins(mail, config):
+def test_subject_and_attachment_names_are_the_rendered_bulletins(mail, config):  # noqa: F811
     msg = mail["msg"]
     subject = Document(str(mail["paths"]["docx"])).core_properties.subject
     assert msg["Subject"] == subject == "【进展通报】云和县制造业“腾笼换鸟、凤凰涅槃”攻坚行动（2023年第6期）"

@@ -10,12 +10,15 @@ page. Screenshots are written beside the test's temporary files (``phone-400.png
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
+from pypdf import PdfReader
 
 from headless_chromium import CHROMIUM, Page
 from mfg_indicators.config import load_config
 from mfg_indicators.render import render_bulletin
+from mfg_indicators.render.html_renderer import render_pdf
 from mfg_indicators.render.sample import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
@@ -43,12 +46,16 @@ MEASURE = """(() => {
 })()"""
 
 
-@pytest.fixture(scope="module")
-def html_path(tmp_path_factory):
+def _page(**kw) -> Page:
     if CHROMIUM is None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("chromium is not installed but CI=true (scripts/ensure-system-packages.sh installs it)")
         pytest.skip("chromium not installed (apt-get install -y chromium)")
+    return Page(**kw)
+
+
+@pytest.fixture(scope="module")
+def html_path(tmp_path_factory):
     config = load_config()
     root = tmp_path_factory.mktemp("phone")
     engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
@@ -66,7 +73,7 @@ def html_path(tmp_path_factory):
 
 @pytest.mark.parametrize("width", [360, 400, 414])
 def test_phone_reads_without_zoom_or_sideways_scroll(html_path, width):
-    with Page(width=width, mobile=True) as page:
+    with _page(width=width, mobile=True) as page:
         page.open(html_path)
         m = page.evaluate(MEASURE)
         page.screenshot(html_path.parent / f"phone-{width}.png")
@@ -88,7 +95,7 @@ def test_phone_reads_without_zoom_or_sideways_scroll(html_path, width):
 def test_desktop_is_still_the_page(html_path):
     """At 1280 px the bulletin is a sheet with the A4 page's text width (156 mm = 589.6 px), the
     print sizes (三号 16 pt body), and tables that fit without scrolling."""
-    with Page(width=1280, height=1000) as page:
+    with _page(width=1280, height=1000) as page:
         page.open(html_path)
         m = page.evaluate(MEASURE)
         page.screenshot(html_path.parent / "desktop-1280.png")
@@ -97,3 +104,16 @@ def test_desktop_is_still_the_page(html_path):
     assert m["paragraphFont"] == pytest.approx(16 * 96 / 72, abs=0.01)
     assert not any(b["scrolls"] for b in m["boxes"]), m["boxes"]
     assert all(i["width"] == pytest.approx(589.6, abs=1) for i in m["images"])
+
+
+def test_print_ignores_the_screen_rules(html_path, tmp_path):
+    """The PDF (WeasyPrint, print media) is laid out as from the HTML without anything added for
+    screens: the viewport meta, the phone and sheet rules, the boxes tables scroll in."""
+    html = html_path.read_text(encoding="utf-8")
+    bare = re.sub(r'<meta name="viewport"[^>]*>', "", html)
+    bare, n_rules = re.subn(r"(?s)/\* Screens .*?(?=</style>)", "", bare)
+    bare, n_boxes = re.subn(r'<div class="table-wrap">(<table.*?</table>)</div>', r"\1", bare, flags=re.S)
+    assert n_rules == 1 and n_boxes >= 6 and "@media screen" not in bare
+    pages = [[p.extract_text() for p in PdfReader(str(render_pdf(h, tmp_path / name))).pages]
+             for h, name in ((html, "as-rendered.pdf"), (bare, "without-screen-rules.pdf"))]
+    assert len(pages[0]) == len(pages[1]) and pages[0] == pages[1]
