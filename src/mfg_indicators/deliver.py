@@ -68,6 +68,7 @@ class BulletinHtml:
 
 
 def read_bulletin_html(html: str) -> BulletinHtml:
+    """Subject (``<meta name="subject">``), title (``<title>``) and plain text of the bulletin."""
     import lxml.html
     from inscriptis import Inscriptis
 
@@ -75,7 +76,7 @@ def read_bulletin_html(html: str) -> BulletinHtml:
     subject = tree.xpath('string(/html/head/meta[@name="subject"]/@content)').strip()
     title = (tree.findtext("head/title") or "").strip()
     if not subject or not title:
-        raise ValueError("the bulletin HTML names no subject or title (rendered by an older template?)")
+        raise ValueError('the bulletin HTML has no <title> or no <meta name="subject">')
     return BulletinHtml(subject=subject, title=title, text=Inscriptis(tree).get_text().strip("\n"))
 
 
