@@ -42,8 +42,7 @@ are UTC otherwise): ``airflow backfill create --dag-id monthly_indicators --from
 the warehouse; ``deliver_bulletin`` e-mails it to the configured recipients through the Airflow
 SMTP connection (``mfg_smtp_conn_id``/MFG_SMTP_CONN_ID, default ``smtp_default``) — with no such
 connection it writes ``bulletin-YYYY-MM.eml`` to the output folder instead — and archives it with
-a manifest (sha256 of every input delivery and output, and whether the e-mail was sent) under
-``<output>/bulletin-archive/``. A failed send is archived as such before the task fails.
+a manifest (sha256 of every input delivery and output) under ``<output>/bulletin-archive/``.
 The same functions serve the CLI ``run`` (mfg_indicators.pipeline).
 
 Settings (Airflow Variable, else environment, else checkout default): warehouse
