@@ -19,8 +19,8 @@ from headless_chromium import CHROMIUM, Page
 from mfg_indicators.config import load_config
 from mfg_indicators.render import render_bulletin
 from mfg_indicators.render.html_renderer import render_pdf
-from mfg_indicators.render.sample import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
+from test_deliver import sample_document, seed_warehouse  # the sample state the delivery tests use
 
 PERIOD = "2023-12"
 # an unbroken file name and message as long as the departments send them
