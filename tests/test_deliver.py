@@ -1,9 +1,10 @@
 """Delivering the bulletin: the e-mail (read back with the ``email`` package), sending through a
 real SMTP server (aiosmtpd on loopback) via an Airflow connection from AIRFLOW_CONN_<ID>, the
-.eml fallback, and the archive manifest."""
+.eml fallback, a send the server refuses, and the archive manifest."""
 
 from __future__ import annotations
 
+import contextlib
 import email
 import json
 import socket
@@ -13,13 +14,15 @@ from email import policy
 import pytest
 
 from mfg_indicators.config import load_config
-from mfg_indicators.deliver import archive_bulletin, build_message, send_bulletin, sha256_file, write_eml
+from mfg_indicators.deliver import (BulletinNotSent, archive_bulletin, build_message, deliver_and_archive,
+                                    send_bulletin, sha256_file, write_eml)
 from mfg_indicators.render import render_bulletin
 from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
 PERIOD = "2023-06"
 SUBJECT = "【进展通报】云和县制造业“腾笼换鸟、凤凰涅槃”攻坚行动（2023年第6期）"
+TITLE = "云和县制造业“腾笼换鸟、凤凰涅槃”攻坚行动进展情况通报（2023年第6期）"
 
 
 @pytest.fixture(scope="module")
@@ -43,11 +46,15 @@ def _check_message(msg, paths, *, sender: str | None = None):
     assert msg["To"] == "zhxtz@example.gov.cn"
     if sender:
         assert msg["From"] == sender
+    # attached under the Chinese title (RFC 2231), the ASCII name as the Content-Type fallback
     attachments = {p.get_filename(): p for p in msg.iter_attachments()}
-    assert set(attachments) == {"bulletin-2023-06.docx", "bulletin-2023-06.pdf"}
-    assert attachments["bulletin-2023-06.pdf"].get_content_type() == "application/pdf"
-    assert attachments["bulletin-2023-06.pdf"].get_content() == paths["pdf"].read_bytes()
-    assert attachments["bulletin-2023-06.docx"].get_content() == paths["docx"].read_bytes()
+    assert set(attachments) == {f"{TITLE}.docx", f"{TITLE}.pdf"}
+    pdf, docx = attachments[f"{TITLE}.pdf"], attachments[f"{TITLE}.docx"]
+    assert pdf.get_content_type() == "application/pdf"
+    assert pdf.get_content() == paths["pdf"].read_bytes()
+    assert docx.get_content() == paths["docx"].read_bytes()
+    assert (pdf.get_param("name"), docx.get_param("name")) == ("bulletin-2023-06.pdf", "bulletin-2023-06.docx")
+    assert "filename*0*=utf-8''" in str(pdf.as_bytes(policy=policy.SMTP), "ascii")
     html_part = msg.get_body(("html",))
     html = html_part.get_content()
     assert '<html lang="zh-CN">' in html and "一、总体情况" in html and "第6期" in html
@@ -87,20 +94,38 @@ class _Collector:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp_server():
+class _Refuser(_Collector):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd API
+        self.envelopes.append(envelope)
+        return "554 5.7.1 Message refused by policy"
+
+
+@contextlib.contextmanager
+def _serve(handler):
     from aiosmtpd.controller import Controller
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    handler = _Collector()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
         yield port, handler
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    with _serve(_Collector()) as served:
+        yield served
+
+
+def _smtp_connection_env(monkeypatch, conn_id: str, port: int) -> None:
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(
+        {"conn_type": "smtp", "host": "127.0.0.1", "port": port,
+         "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 0,
+                   "from_email": "bulletin@yunhe.example.gov.cn"}}))
 
 
 @pytest.mark.parametrize("form", ["json", "uri"])
@@ -176,3 +201,71 @@ def test_archive_takes_the_deliveries_the_bulletin_read(bulletin, config, tmp_pa
     other = type(paths)(paths, period="2023-05", deliveries_used=paths.deliveries_used)
     with pytest.raises(AssertionError, match="read again"):
         archive_bulletin(other, bulletin["doc"], bulletin["engine"], tmp_path / "d", config=config)
+
+
+def test_failed_send_is_archived_and_raised(bulletin, config, tmp_path, monkeypatch):
+    """The server refuses the message: the bulletin is archived with the failed send recorded and
+    the message kept (issued or not is never lost), then the task fails; the retry that goes
+    through is recorded in the same revision (the bulletin did not change)."""
+    conn_id = "bulletin_smtp_refusing"
+    outbox, archive = tmp_path / "outbox", tmp_path / "archive"
+    with _serve(_Refuser()) as (port, handler):
+        _smtp_connection_env(monkeypatch, conn_id, port)
+        with pytest.raises(BulletinNotSent, match="554"):
+            deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"], archive,
+                                smtp_conn_id=conn_id, outbox=outbox)
+    assert len(handler.envelopes) == 1  # it was tried
+    eml = outbox / "bulletin-2023-06.eml"
+    kept = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    _check_message(kept, bulletin["paths"], sender="bulletin@yunhe.example.gov.cn")
+    manifest = archive / PERIOD / "r1" / "manifest.json"
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    assert {o["name"] for o in m["outputs"]} >= {"bulletin-2023-06.docx", "bulletin-2023-06.pdf",
+                                                  "bulletin-2023-06.html"}
+    [attempt] = m["sending"]
+    assert attempt["result"] == "failed" and attempt["via"] == f"smtp:{conn_id}"
+    assert "554" in attempt["error"] and "refused" in attempt["error"]
+    assert attempt["message_id"] == kept["Message-ID"].strip() and attempt["to"] == ["zhxtz@example.gov.cn"]
+    assert attempt["subject"] == SUBJECT
+    assert attempt["message"] == {"name": "sending/01-failed.eml", "sha256": sha256_file(eml)}
+    assert sha256_file(manifest.parent / "sending" / "01-failed.eml") == sha256_file(eml)
+
+    # send_bulletin alone: the same failure raised, the message kept in the outbox
+    eml.unlink()
+    with _serve(_Refuser()) as (port, _):
+        _smtp_connection_env(monkeypatch, conn_id, port)
+        with pytest.raises(BulletinNotSent, match="554"):
+            send_bulletin(bulletin["paths"], config, bulletin["doc"], smtp_conn_id=conn_id, outbox=outbox)
+    assert eml.exists()
+
+    # the retry goes through: recorded after the failure, the failed message kept as it was
+    with _serve(_Collector()) as (port, handler):
+        _smtp_connection_env(monkeypatch, conn_id, port)
+        delivery = deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"],
+                                       archive, smtp_conn_id=conn_id, outbox=outbox)
+    assert delivery.result == "sent" and delivery.manifest == manifest
+    [envelope] = handler.envelopes
+    received = email.message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
+    m2 = json.loads(manifest.read_text(encoding="utf-8"))
+    assert [a["result"] for a in m2["sending"]] == ["failed", "sent"]
+    assert m2["sending"][0] == attempt and m2["outputs"] == m["outputs"]
+    assert m2["sending"][1]["message_id"] == received["Message-ID"].strip()  # (parsed: folded)
+    # the .eml in the outbox and in the archive is the message the server received
+    assert m2["sending"][1]["message"]["sha256"] == sha256_file(delivery.eml)
+    assert email.message_from_bytes(delivery.eml.read_bytes(), policy=policy.default)["Message-ID"] \
+        == received["Message-ID"]
+    assert sha256_file(manifest.parent / "sending" / "01-failed.eml") == attempt["message"]["sha256"]
+
+
+def test_deliver_without_connection_archives_the_written_message(bulletin, config, tmp_path):
+    delivery = deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"],
+                                   tmp_path / "archive", smtp_conn_id=None, outbox=tmp_path / "outbox")
+    assert delivery.result == "written" and delivery.eml == tmp_path / "outbox" / "bulletin-2023-06.eml"
+    m = json.loads(delivery.manifest.read_text(encoding="utf-8"))
+    assert [(a["result"], a["via"]) for a in m["sending"]] == [("written", "eml")]
+    assert m["sending"][0]["message"]["name"] == "sending/01-written.eml"
+    # the same bulletin written again: the same revision, a second record
+    again = deliver_and_archive(bulletin["paths"], config, bulletin["doc"], bulletin["engine"],
+                                tmp_path / "archive", smtp_conn_id=None, outbox=tmp_path / "outbox")
+    assert again.manifest == delivery.manifest
+    assert len(json.loads(again.manifest.read_text(encoding="utf-8"))["sending"]) == 2

@@ -114,12 +114,15 @@ def test_dag_computes_the_interval_month_idempotently(airflow_db, tmp_path, monk
         assert (out / f"bulletin-2023-03.{suffix}").stat().st_size > 0, suffix
     import email
     msg = email.message_from_bytes((out / "bulletin-2023-03.eml").read_bytes())
-    assert {p.get_filename() for p in msg.walk() if p.get_filename()} >= {"bulletin-2023-03.docx", "bulletin-2023-03.pdf"}
+    title = f"{CONFIG['bulletin']['title']}（2023年第3期）"  # attached under the Chinese title
+    assert {p.get_filename() for p in msg.walk() if p.get_filename()} >= {f"{title}.docx", f"{title}.pdf"}
+    assert {p.get_param("name") for p in msg.walk() if p.get_filename()} >= {"bulletin-2023-03.docx", "bulletin-2023-03.pdf"}
     manifest = json.loads(next((out / "bulletin-archive").rglob("manifest.json")).read_text(encoding="utf-8"))
     import hashlib
     outputs = {o["name"]: o["sha256"] for o in manifest["outputs"]}
     assert outputs["bulletin-2023-03.pdf"] == hashlib.sha256((out / "bulletin-2023-03.pdf").read_bytes()).hexdigest()
     assert manifest["period"] == "2023-03" and "deliveries" in manifest["inputs"]
+    assert [a["result"] for a in manifest["sending"]] == ["written"]  # no SMTP connection
 
     # a second run of the same month: same mart rows, same document
     dr2 = dag.test(logical_date=dt.datetime(2023, 4, 1, tzinfo=SH))

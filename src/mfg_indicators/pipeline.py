@@ -89,7 +89,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
               quarantine_dir: Path | None = None, smtp_conn_id: str | None = None,
               quiet: bool = False) -> RunResult:
     from .compute import compute_indicators, indicators_document, write_indicators_json
-    from .deliver import archive_bulletin, send_bulletin, write_eml
+    from .deliver import deliver_and_archive
     from .ingest import ingest_inbox
     from .render import render_bulletin
     from .validate import collect_results, write_data_docs
@@ -150,12 +150,13 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
 
         with log.stage("deliver bulletin") as st:
             # the .eml is always written beside the JSON; with an SMTP connection it is also sent
-            result.outputs["eml"] = write_eml(paths, config, document, out_dir)
-            if smtp_conn_id:
-                send_bulletin(paths, config, document, smtp_conn_id=smtp_conn_id, outbox=out_dir)
+            # (a failed send is archived too, then raised)
+            delivery = deliver_and_archive(paths, config, document, engine, out_dir / "bulletin-archive",
+                                           smtp_conn_id=smtp_conn_id, outbox=out_dir)
+            result.outputs["eml"] = delivery.eml
+            result.outputs["manifest"] = delivery.manifest
+            if delivery.result == "sent":
                 st.detail = f"sent through Airflow connection {smtp_conn_id}"
-            result.outputs["manifest"] = archive_bulletin(paths, document, engine,
-                                                          out_dir / "bulletin-archive", config=config)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         engine.dispose()

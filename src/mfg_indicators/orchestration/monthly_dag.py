@@ -220,7 +220,7 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             from pathlib import Path
 
             from ..config import load_config
-            from ..deliver import archive_bulletin, send_bulletin
+            from ..deliver import deliver_and_archive
             from ..pipeline import read_document
             from ..warehouse import connect
 
@@ -229,16 +229,17 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             document = read_document(Path(rendered["json"]))
             paths = {k: Path(v) for k, v in rendered.items() if k not in ("period", "json")}
             out = Path(s["output"])
-            eml = send_bulletin(paths, config, document, smtp_conn_id=s["smtp_conn_id"], outbox=out)
             engine = connect(s["warehouse_url"])
-            try:
-                manifest = archive_bulletin(paths, document, engine, out / "bulletin-archive", config=config)
+            try:  # a failed send is archived (manifest "sending") before the task fails
+                delivery = deliver_and_archive(paths, config, document, engine, out / "bulletin-archive",
+                                               smtp_conn_id=s["smtp_conn_id"], outbox=out)
             finally:
                 engine.dispose()
-            sent = "written to " + str(eml) if eml else f"sent through {s['smtp_conn_id']}"
-            log.info("%s: bulletin %s; manifest %s", rendered["period"], sent, manifest)
-            return {"period": rendered["period"], "eml": str(eml) if eml else "",
-                    "manifest": str(manifest)}
+            sent = f"sent through {s['smtp_conn_id']}" if delivery.result == "sent" else "written"
+            log.info("%s: bulletin %s (%s); manifest %s", rendered["period"], sent, delivery.eml,
+                     delivery.manifest)
+            return {"period": rendered["period"], "eml": str(delivery.eml),
+                    "manifest": str(delivery.manifest)}
 
         deliver_bulletin(render_bulletin(write_json(compute(wait_for_feeds(resolve_period())))))
 

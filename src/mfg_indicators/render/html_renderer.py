@@ -4,6 +4,10 @@ The Jinja environment autoescapes everything: a feed value containing ``<script>
 text. Charts are embedded as ``data:`` URIs so the .html file stands alone; the e-mail turns
 them into ``cid:`` parts (mfg_indicators.deliver). WeasyPrint embeds subsets of the fonts the
 CSS names — the families resolved from config ``fonts``.
+
+One template, two media: WeasyPrint lays the PDF out for print, so what the template adds for
+screens (the viewport meta, ``@media screen`` rules for a page-width sheet and for phones, the
+boxes wide tables scroll in) leaves the PDF as it is (tests/test_html_phone.py checks both).
 """
 
 from __future__ import annotations
