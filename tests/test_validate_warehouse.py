@@ -220,3 +220,22 @@ def test_rules_stay_set_based_at_scale(engine):
     # Not a speed target (make bench measures those): a guard against quadratic plans; the wide
     # margin keeps a busy machine from failing it.
     assert seconds < 60, f"warehouse rules took {seconds:.1f} s for {n} enterprises: a nested-loop plan?"
+
+
+def test_never_delivered_names_the_department_of_the_plan(engine):
+    """The no_data reason names the delivering department as the plan configuration does (another
+    county's plan names its own), not a list spelled in the code."""
+    import copy
+
+    from mfg_indicators.compute import compute_indicators
+    from mfg_indicators.config import PlanConfig
+
+    data = copy.deepcopy(CONFIG.data)
+    data["departments"]["stats"]["name"] = "某县统计局"
+    data["departments"]["registry"]["name"] = "某县经信局"
+    other = PlanConfig(CONFIG.path, data)
+    notes = [n for i in compute_indicators(engine, other, "2023-03").indicators for n in i["notes"]
+             if "从未报送" in n]
+    assert any("主要指标（某县统计局）从未报送" in n for n in notes), notes
+    assert any("企业名录（某县经信局）从未报送" in n for n in notes), notes
+    assert not any("（县统计局）" in n or "（企业名录）" in n for n in notes), notes
