@@ -331,14 +331,21 @@ DOCS_MAX_ROWS = 200  # rows of unexpected values kept per expectation for Data D
 
 
 def _trim_for_docs(result: Any) -> None:
-    """Keep Data Docs pages small: at most DOCS_MAX_ROWS unexpected rows per expectation (the
-    findings, computed before, have them all; counts and percentages stay exact)."""
+    """Prepare a result for Data Docs: at most DOCS_MAX_ROWS unexpected rows per expectation (the
+    findings, computed before, have them all; counts and percentages stay exact), and every
+    delivered value in it HTML-escaped (``data_docs.neutralise``: GX writes some of them into the
+    page as HTML)."""
+    from .data_docs import neutralise
+
     for er in result.results:
         res = er.result or {}
         for k in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list",
                   "partial_unexpected_index_list"):
             if isinstance(res.get(k), list) and len(res[k]) > DOCS_MAX_ROWS:
                 res[k] = res[k][:DOCS_MAX_ROWS]
+        er.result = neutralise(res)
+        if er.exception_info:
+            er.exception_info = neutralise(er.exception_info)
 
 
 def findings_from_result(table: Table, result: Any, *, source: str, file: str, sheet: str | None,
@@ -445,9 +452,15 @@ def _safe_name(text: str) -> str:
 def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Path | str, *,
                     run_name: str = "validation") -> Path:
     """Render the run's GX validation results as GX Data Docs (static HTML) in
-    ``out_dir/data-docs/``; return its index.html. The suites that ran are rendered too
-    (``expectations/<suite>.html``). Uses a throwaway context of its own, so nothing of earlier
-    runs leaks in."""
+    ``out_dir/data-docs/``, readable offline and with delivered values shown as text
+    (:mod:`mfg_indicators.data_docs`); then (re)write the entry page and return it.
+
+    The entry page is ``data-docs/index.html`` of the output folder, listing the validations of
+    every site under it: the CLI writes its site there (``out/data-docs/``), each feed DAG below it
+    (``output/data-docs/feed_<source>/data-docs/``) — a site whose folder sits one level below a
+    ``data-docs`` folder is listed by that folder's entry page. The suites that ran are rendered
+    too (``expectations/<suite>.html``). Uses a throwaway context of its own, so nothing of
+    earlier runs leaks in."""
     import datetime as dt
 
     from . import gx_support  # noqa: F401 - registers the custom expectations (suites render them)
@@ -463,8 +476,11 @@ def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Pat
         ValidationResultIdentifier,
     )
 
+    from . import data_docs
+
     items = list(results.results if isinstance(results, ValidationRun) else results)
     site_dir = Path(out_dir).resolve() / "data-docs"  # GX refuses a relative base_directory
+    root = site_dir.parent.parent if site_dir.parent.parent.name == "data-docs" else site_dir
     site_dir.mkdir(parents=True, exist_ok=True)
     cfg = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -488,16 +504,50 @@ def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Pat
             ctx.suites.add(gx.ExpectationSuite(**doc))
             added.add(item.suite.name)
     run_id = RunIdentifier(run_name=_safe_name(run_name), run_time=dt.datetime.now(dt.timezone.utc))
+    batches = []
     for i, item in enumerate(items):
         suite_name = getattr(item.result, "suite_name", None) or item.table
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id,
-                                         f"{i:03d}_{_safe_name(item.file)}_{_safe_name(item.sheet or '')}")
+        batch = f"{i:03d}_{_safe_name(item.file)}_{_safe_name(item.sheet or '')}"
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id, batch)
         ctx.validation_results_store.set(key, item.result)
+        batches.append((suite_name, batch))
     ctx.build_data_docs(site_names=["run"])
-    index = site_dir / "index.html"
-    if not index.exists():  # pragma: no cover - GX always writes it
-        raise RuntimeError(f"GX Data Docs did not write {index}")
-    return index
+    if not (site_dir / "index.html").exists():  # pragma: no cover - GX always writes it
+        raise RuntimeError(f"GX Data Docs did not write {site_dir / 'index.html'}")
+    data_docs.make_offline(site_dir, [p for p in site_dir.rglob("*.html") if _in_site(p, site_dir)])
+    _write_site_manifest(site_dir, items, batches, run_id)
+    if site_dir != root:
+        data_docs.write_index(site_dir)
+    return data_docs.write_index(root)
+
+
+def _in_site(page: Path, site_dir: Path) -> bool:
+    """A page GX wrote for this site (not one of a site nested below it)."""
+    parts = page.relative_to(site_dir).parts
+    return parts == ("index.html",) or parts[0] in ("validations", "expectations")
+
+
+def _write_site_manifest(site_dir: Path, items: list[CollectedResult], batches: list[tuple[str, str]],
+                         run_id: Any) -> None:
+    """The site's validations.json: this run's validations (GX removes an earlier run's pages
+    from a site it rebuilds)."""
+    from . import data_docs
+
+    stamp = run_id.to_tuple()[1]  # the run-time folder GX names the pages by
+    entries = []
+    for item, (suite, batch) in zip(items, batches):
+        pages = sorted(site_dir.glob(f"validations/{suite}/{_safe_name(run_id.run_name)}/{stamp}/{batch}*.html"))
+        if not pages:  # pragma: no cover - GX writes one page per result
+            continue
+        stats = getattr(item.result, "statistics", None) or {}
+        entries.append({"suite": suite, "source": item.source, "table": item.table, "file": item.file,
+                        "sheet": item.sheet, "success": bool(item.result.success),
+                        "evaluated": stats.get("evaluated_expectations"),
+                        "successful": stats.get("successful_expectations"),
+                        "run_name": run_id.run_name, "run_time": run_id.run_time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                        "page": pages[0].relative_to(site_dir).as_posix(),
+                        "suite_page": f"expectations/{suite}.html"})
+    data_docs.write_manifest(site_dir, entries)
 
 
 # --- in-warehouse rules at ingest ---------------------------------------------------------
