@@ -76,17 +76,15 @@ def live_warnings(engine, period: str, config: PlanConfig | None = None) -> list
     with engine.connect() as conn:
         stored = sql.query(conn, "annex/live_warnings", params, tables=list(TABLES.values()))
         computed = month_warnings(conn, config, period)
+    rows = [dict(r) for r in stored] + [
+        {"source": f.source, "uscc": f.uscc, "message": f.message, "table_name": f.table, "rule": f.rule,
+         "period": f.period} for f in computed]
     out = []
-    for r in stored:
+    for r in rows:
         item = {"source": r["source"], "uscc": r["uscc"], "message": r["message"],
                 "table": r["table_name"], "rule": r["rule"]}
         if r["period"] is not None:
             item["period"] = r["period"]
-        out.append(item)
-    for f in computed:
-        item = {"source": f.source, "uscc": f.uscc, "message": f.message, "table": f.table, "rule": f.rule}
-        if f.period is not None:
-            item["period"] = f.period
         out.append(item)
     return sorted(out, key=warning_sort_key)
 

@@ -46,7 +46,6 @@ JUMP_MEASURES = {
 CUMULATIVE_COLUMNS = ("gross_output", "value_added", "revenue", "rd_expense")
 RECONCILE_INDICATOR = "规上工业增加值"  # 亿元, the bureau's level figure
 YI_TO_WAN = 10000  # 亿元 -> 万元
-CUMULATIVE_TOLERANCE = 0.000001
 
 
 def warning_sort_key(item: dict[str, Any] | Finding) -> tuple:
