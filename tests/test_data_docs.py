@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from lxml import html as lxml_html
@@ -103,8 +103,6 @@ def test_pages_load_nothing_from_the_internet_and_show_the_list_offline(tmp_path
     assert len(rows) == 2
     assert {r.xpath("string(td[2])").strip() for r in rows} == {"tax", "registry"}
     for href in tree.xpath("//table[@id='validations']//a/@href"):
-        from urllib.parse import unquote
-
         assert (site / unquote(href)).is_file(), href
     # a validation page shows its results without the CDN (GX's static tables, local Bootstrap)
     [page] = list((site / "validations" / "registry").rglob("*.html"))
@@ -133,8 +131,6 @@ def test_one_entry_page_lists_every_site(tmp_path):
     tree = lxml_html.fromstring(top.read_text(encoding="utf-8"))
     files = sorted(tree.xpath("//table[@id='validations']//tr/td[3]/a/text()"))
     assert files == sorted(["能耗.csv", "税收2.csv", "名录.csv"])
-    from urllib.parse import unquote
-
     for href in tree.xpath("//table[@id='validations']//a/@href"):
         assert (out / "data-docs" / unquote(href)).is_file(), href
     # each feed site's own index lists its own validations only

@@ -86,8 +86,10 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
     are now; sorted by :func:`warning_sort_key`."""
     months = _months(period)
     window = {"year_start": months[0], "period": period, "year": int(period[:4])}
-    q = lambda name, params=None, **ctx: sql.query(conn, f"rules/{name}", {**window, **(params or {})},  # noqa: E731
-                                                    dialect=conn.dialect.name, **ctx)
+
+    def q(name: str, params: dict[str, Any] | None = None, **ctx: Any) -> list[Any]:
+        return sql.query(conn, f"rules/{name}", {**window, **(params or {})}, dialect=conn.dialect.name, **ctx)
+
     out: list[Finding] = []
     for r in q("registry_empty", tables=ENTERPRISE_TABLES):
         t = feeds.TABLES[r["table_name"]]
