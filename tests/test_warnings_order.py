@@ -48,14 +48,15 @@ def prepared(tmp_path_factory):
 
 def _report(engine, prepared, order: tuple[str, ...] | None, work: Path):
     """Ingest the deliveries source by source in ``order`` (None: as they arrived), compute the
-    month, return (indicators, warnings)."""
+    month, return (indicators, warnings) — the warnings as the month's JSON has them (the
+    warehouse's, then the computation's own)."""
     rank = {s: i for i, s in enumerate(order)} if order else {}
     for p in sorted(prepared, key=lambda p: rank.get(p.delivery.source, 0)):  # stable: arrival within a source
         out = ingest.ingest_delivery(engine, p.delivery, config=CONFIG, archive_dir=work / "archive",
                                      quarantine_dir=work / "quarantine", move_rejected=False, _prepared=p)
         assert out.status == ingest.ACCEPTED, (p.delivery.name, [f.message for f in out.findings][:3])
     result = compute_indicators(engine, CONFIG, PERIOD)
-    return result.indicators, live_warnings(engine, PERIOD, CONFIG)
+    return result.indicators, live_warnings(engine, PERIOD, CONFIG) + [f.as_warning() for f in result.warnings]
 
 
 def test_every_order_of_the_six_sources_gives_the_same_month_on_sqlite(prepared, tmp_path):
