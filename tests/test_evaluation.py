@@ -516,3 +516,34 @@ def test_config_path_from_the_plan_configuration_key(plan, tmp_path):
     assert path == tmp_path / "eval" / "mu-2020.yml" and "沿用2020年度参数" in note
     with pytest.raises(ConfigError, match="no evaluation configuration"):
         evaluation_config_path(PlanConfig(tmp_path / "plan.yaml", {**plan.data, "evaluation": {"config": "none/{year}.yml"}}), 2023)
+
+
+# OWASP "CSV Injection" leading characters, and the full-width forms CJK input produces.
+INJECTION_NAMES = ["=HYPERLINK(\"http://example.invalid\",\"点击\")", "+1+2", "-2+3", "@SUM(1+1)",
+                   "\t=1+1", "\r=1+1", "＝1+1", "＋1", "－1", "＠SUM(A1)", "=cmd|' /C calc'!A0"]
+
+
+def test_inefficient_list_xlsx_writes_hostile_names_as_text(engine, plan, tmp_path):
+    """Enterprise names and towns from the registry are cells of text, never formulas, whatever
+    their first character; the text is kept exactly as delivered."""
+    from openpyxl import load_workbook
+
+    with engine.begin() as conn:
+        e1, e2 = _two_above_scale(conn)
+    for k, name in enumerate(INJECTION_NAMES):
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE core_registry SET name = :n, town = :t WHERE uscc = :u"),
+                         {"n": name, "t": INJECTION_NAMES[-1 - k], "u": e2})
+        res = evaluate_year(engine, plan, 2022, eval_config=SHIPPED)
+        path = write_inefficient_list_xlsx(res, tmp_path / f"list{k}.xlsx")
+        wb = load_workbook(path)
+        formulas = [(ws.title, c.coordinate, c.value) for ws in wb for row in ws.iter_rows() for c in row
+                    if c.data_type == "f"]
+        assert formulas == []
+        ws = wb["低效企业清单"]
+        headers = [c.value for c in ws[1]]
+        row = dict(zip(headers, [c.value for c in ws[2]]))
+        assert row["统一社会信用代码"] == e2
+        assert row["企业名称"] == name and row["乡镇街道"] == INJECTION_NAMES[-1 - k]
+        cell = ws.cell(row=2, column=headers.index("企业名称") + 1)
+        assert cell.data_type == "s" and cell.quotePrefix

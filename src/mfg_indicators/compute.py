@@ -279,8 +279,12 @@ class _Run:
         """The no_data reason when one of the tables was never delivered."""
         for t in tables:
             if t not in self.delivered:
-                return f"{TABLES[t].title}（{_SOURCE_LABEL[TABLES[t].source]}）从未报送"
+                return f"{TABLES[t].title}（{self.department(TABLES[t].source)}）从未报送"
         return None
+
+    def department(self, source: str) -> str:
+        """The department that delivers ``source``, as the plan configuration names it."""
+        return self.config["departments"][source]["name"]
 
     def window(self, window: str) -> tuple[dt.date, dt.date]:
         if window == "plan":
@@ -288,10 +292,6 @@ class _Run:
         if window == "this_year":
             return dt.date(self.p.year, 1, 1), self.p.end
         raise ValueError(f"unknown window {window!r}")
-
-
-_SOURCE_LABEL = {"registry": "企业名录", "tax": "县税务局", "energy": "县发改局", "stats": "县统计局",
-                 "projects": "项目", "ledgers": "台账"}
 
 
 def _fmt_months(months: list[str]) -> str:

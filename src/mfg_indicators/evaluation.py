@@ -454,6 +454,8 @@ def write_inefficient_list_xlsx(source: EvaluationResult | Engine, out_path: str
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
+    from .spreadsheet import append_row, set_cell
+
     if isinstance(source, EvaluationResult):
         result = source
     else:
@@ -468,12 +470,12 @@ def write_inefficient_list_xlsx(source: EvaluationResult | Engine, out_path: str
     wb = Workbook()
 
     def sheet(ws, headers: list[str], rows: list[list[Any]], formats: list[str | None], widths: list[int]):
-        ws.append(headers)
+        append_row(ws, headers)
         for c in ws[1]:
             c.font, c.fill = head_font, head_fill
             c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        for row in rows:
-            ws.append(row)
+        for row in rows:  # names, reasons … come from the departments' data: text stays text
+            append_row(ws, row)
         for j, (fmt, w) in enumerate(zip(formats, widths), start=1):
             ws.column_dimensions[get_column_letter(j)].width = w
             if fmt:
@@ -527,11 +529,11 @@ def write_inefficient_list_xlsx(source: EvaluationResult | Engine, out_path: str
             p["cap"], p["floor_ratio"], MISSING_RULE_TEXT[p["missing_rule"]]] for p in result.params],
           [None, None, None, "0.##", "0.000", None, "0.##", "0.##", None], [6, 26, 14, 6, 10, 14, 8, 8, 48])
     row = ws.max_row + 2
-    ws.cell(row=row, column=1, value=f"{result.year}年度工业企业亩均效益综合评价；评价参数文件：{Path(result.config_file).name}")
+    set_cell(ws, row, 1, f"{result.year}年度工业企业亩均效益综合评价；评价参数文件：{Path(result.config_file).name}")
     for note in result.notes:
         row += 1
-        ws.cell(row=row, column=1, value=f"说明：{note}")
-    ws.cell(row=row + 1, column=1, value="本表含企业个体数据，仅供低效整治攻坚组及相关部门内部使用，不得公开。")
+        set_cell(ws, row, 1, f"说明：{note}")
+    set_cell(ws, row + 1, 1, "本表含企业个体数据，仅供低效整治攻坚组及相关部门内部使用，不得公开。")
     wb.save(out)
     return out
 

@@ -60,20 +60,25 @@ def format_summary(document: dict[str, Any], outputs: dict[str, Path],
     return "\n".join(lines)
 
 
-def live_warnings(engine, period: str) -> list[dict[str, Any]]:
-    """Validation warnings of the deliveries whose rows are still in core (a corrected month's old
-    delivery no longer counts), for periods of year Y up to month N (or undated), in a stable order."""
-    from sqlalchemy import text
-
+def live_warnings(engine, period: str, config: PlanConfig | None = None) -> list[dict[str, Any]]:
+    """The month's warnings for ``indicators-YYYY-MM.json`` and the bulletin: the warehouse rules
+    evaluated now on the core tables for January up to ``period`` (:mod:`mfg_indicators.rules`, so
+    they do not depend on the order deliveries arrived in), and the ingest-time warnings of the
+    deliveries whose rows are still in core (a corrected month's old delivery no longer counts),
+    for periods of year Y up to month N (or undated); in one order on every warehouse
+    (``rules.warning_sort_key``)."""
+    from . import sql
     from .feeds import TABLES
-    from .paths import SQL_DIR
+    from .rules import WAREHOUSE_RULES, month_warnings, warning_sort_key
 
-    live = " UNION ".join(f"SELECT DISTINCT delivery_id FROM {t.core}" for t in TABLES.values())
-    sql = (SQL_DIR / "annex" / "live_warnings.sql").read_text(encoding="utf-8").replace(
-        "{live_deliveries}", live)
-    year = period[:4]
+    config = config if config is not None else load_config()
+    params = {"year_start": f"{period[:4]}-01", "period": period, "warehouse_rules": list(WAREHOUSE_RULES)}
     with engine.connect() as conn:
-        rows = conn.execute(text(sql), {"year_start": f"{year}-01", "period": period}).mappings().all()
+        stored = sql.query(conn, "annex/live_warnings", params, tables=list(TABLES.values()))
+        computed = month_warnings(conn, config, period)
+    rows = [dict(r) for r in stored] + [
+        {"source": f.source, "uscc": f.uscc, "message": f.message, "table_name": f.table, "rule": f.rule,
+         "period": f.period} for f in computed]
     out = []
     for r in rows:
         item = {"source": r["source"], "uscc": r["uscc"], "message": r["message"],
@@ -81,7 +86,7 @@ def live_warnings(engine, period: str) -> list[dict[str, Any]]:
         if r["period"] is not None:
             item["period"] = r["period"]
         out.append(item)
-    return out
+    return sorted(out, key=warning_sort_key)
 
 
 def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: Path,
@@ -137,7 +142,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             computed = compute_indicators(engine, config, period)
             st.rows = len(computed.indicators)
             # ingestion warnings from the warehouse; indicators_document appends the computation's own
-            document = indicators_document(config, period, computed, warnings=live_warnings(engine, period),
+            document = indicators_document(config, period, computed, warnings=live_warnings(engine, period, config),
                                            rejected=result.rejected)
             result.document = document
             result.outputs["json"] = write_indicators_json(out_dir, document)

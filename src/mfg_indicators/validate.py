@@ -8,9 +8,11 @@ lets it through):
    required columns and types, USCC check digit, ranges, allowed categories, key uniqueness
    within the delivery, components summing to the total.
 2. ``validate_in_warehouse`` — after the delivery sits in ``stg_<table>`` (same transaction, before
-   publishing to core): cross-table warnings as set-based SQL on SQLite and PostgreSQL
-   (enterprise not in the registry, month-on-month jumps, decreasing cumulative values, 规上
-   enterprise without land area or without tax, reconciliation with the bureau's 规上工业增加值).
+   publishing to core): the warehouse rules that depend on the delivery alone (规上 enterprise
+   without land area), in ``include/sql/rules/``. The cross-table rules (not in the registry,
+   month-on-month jumps, decreasing cumulative values, 规上 without tax, reconciliation with the
+   bureau's 规上工业增加值) are evaluated when a month is computed, from the warehouse as it is
+   then: ``mfg_indicators.rules``.
 
 ``write_data_docs`` renders the run's GX validation results as static HTML (GX Data Docs).
 Results are collected by a ``ValidationRun`` — passed to ``validate_frame(collector=...)`` or made
@@ -329,14 +331,21 @@ DOCS_MAX_ROWS = 200  # rows of unexpected values kept per expectation for Data D
 
 
 def _trim_for_docs(result: Any) -> None:
-    """Keep Data Docs pages small: at most DOCS_MAX_ROWS unexpected rows per expectation (the
-    findings, computed before, have them all; counts and percentages stay exact)."""
+    """Prepare a result for Data Docs: at most DOCS_MAX_ROWS unexpected rows per expectation (the
+    findings, computed before, have them all; counts and percentages stay exact), and every
+    delivered value in it HTML-escaped (``data_docs.neutralise``: GX writes some of them into the
+    page as HTML)."""
+    from .data_docs import neutralise
+
     for er in result.results:
         res = er.result or {}
         for k in ("unexpected_list", "unexpected_index_list", "partial_unexpected_list",
                   "partial_unexpected_index_list"):
             if isinstance(res.get(k), list) and len(res[k]) > DOCS_MAX_ROWS:
                 res[k] = res[k][:DOCS_MAX_ROWS]
+        er.result = neutralise(res)
+        if er.exception_info:
+            er.exception_info = neutralise(er.exception_info)
 
 
 def findings_from_result(table: Table, result: Any, *, source: str, file: str, sheet: str | None,
@@ -443,9 +452,15 @@ def _safe_name(text: str) -> str:
 def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Path | str, *,
                     run_name: str = "validation") -> Path:
     """Render the run's GX validation results as GX Data Docs (static HTML) in
-    ``out_dir/data-docs/``; return its index.html. The suites that ran are rendered too
-    (``expectations/<suite>.html``). Uses a throwaway context of its own, so nothing of earlier
-    runs leaks in."""
+    ``out_dir/data-docs/``, readable offline and with delivered values shown as text
+    (:mod:`mfg_indicators.data_docs`); then (re)write the entry page and return it.
+
+    The entry page is ``data-docs/index.html`` of the output folder, listing the validations of
+    every site under it: the CLI writes its site there (``out/data-docs/``), each feed DAG below it
+    (``output/data-docs/feed_<source>/data-docs/``) — a site whose folder sits one level below a
+    ``data-docs`` folder is listed by that folder's entry page. The suites that ran are rendered
+    too (``expectations/<suite>.html``). Uses a throwaway context of its own, so nothing of
+    earlier runs leaks in."""
     import datetime as dt
 
     from . import gx_support  # noqa: F401 - registers the custom expectations (suites render them)
@@ -461,8 +476,11 @@ def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Pat
         ValidationResultIdentifier,
     )
 
+    from . import data_docs
+
     items = list(results.results if isinstance(results, ValidationRun) else results)
     site_dir = Path(out_dir).resolve() / "data-docs"  # GX refuses a relative base_directory
+    root = site_dir.parent.parent if site_dir.parent.parent.name == "data-docs" else site_dir
     site_dir.mkdir(parents=True, exist_ok=True)
     cfg = DataContextConfig(
         store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
@@ -486,309 +504,75 @@ def write_data_docs(results: ValidationRun | list[CollectedResult], out_dir: Pat
             ctx.suites.add(gx.ExpectationSuite(**doc))
             added.add(item.suite.name)
     run_id = RunIdentifier(run_name=_safe_name(run_name), run_time=dt.datetime.now(dt.timezone.utc))
+    batches = []
     for i, item in enumerate(items):
         suite_name = getattr(item.result, "suite_name", None) or item.table
-        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id,
-                                         f"{i:03d}_{_safe_name(item.file)}_{_safe_name(item.sheet or '')}")
+        batch = f"{i:03d}_{_safe_name(item.file)}_{_safe_name(item.sheet or '')}"
+        key = ValidationResultIdentifier(ExpectationSuiteIdentifier(name=suite_name), run_id, batch)
         ctx.validation_results_store.set(key, item.result)
+        batches.append((suite_name, batch))
     ctx.build_data_docs(site_names=["run"])
-    index = site_dir / "index.html"
-    if not index.exists():  # pragma: no cover - GX always writes it
-        raise RuntimeError(f"GX Data Docs did not write {index}")
-    return index
+    if not (site_dir / "index.html").exists():  # pragma: no cover - GX always writes it
+        raise RuntimeError(f"GX Data Docs did not write {site_dir / 'index.html'}")
+    data_docs.make_offline(site_dir, [p for p in site_dir.rglob("*.html") if _in_site(p, site_dir)])
+    _write_site_manifest(site_dir, items, batches, run_id)
+    if site_dir != root:
+        data_docs.write_index(site_dir)
+    return data_docs.write_index(root)
 
 
-# --- in-warehouse rules ---------------------------------------------------------------------
+def _in_site(page: Path, site_dir: Path) -> bool:
+    """A page GX wrote for this site (not one of a site nested below it)."""
+    parts = page.relative_to(site_dir).parts
+    return parts == ("index.html",) or parts[0] in ("validations", "expectations")
+
+
+def _write_site_manifest(site_dir: Path, items: list[CollectedResult], batches: list[tuple[str, str]],
+                         run_id: Any) -> None:
+    """The site's validations.json: this run's validations (GX removes an earlier run's pages
+    from a site it rebuilds)."""
+    from . import data_docs
+
+    stamp = run_id.to_tuple()[1]  # the run-time folder GX names the pages by
+    entries = []
+    for item, (suite, batch) in zip(items, batches):
+        pages = sorted(site_dir.glob(f"validations/{suite}/{_safe_name(run_id.run_name)}/{stamp}/{batch}*.html"))
+        if not pages:  # pragma: no cover - GX writes one page per result
+            continue
+        stats = getattr(item.result, "statistics", None) or {}
+        entries.append({"suite": suite, "source": item.source, "table": item.table, "file": item.file,
+                        "sheet": item.sheet, "success": bool(item.result.success),
+                        "evaluated": stats.get("evaluated_expectations"),
+                        "successful": stats.get("successful_expectations"),
+                        "run_name": run_id.run_name, "run_time": run_id.run_time.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                        "page": pages[0].relative_to(site_dir).as_posix(),
+                        "suite_page": f"expectations/{suite}.html"})
+    data_docs.write_manifest(site_dir, entries)
+
+
+# --- in-warehouse rules at ingest ---------------------------------------------------------
 
 
 def validate_in_warehouse(conn: Connection, table: Table, delivery_id: str, *, source: str,
                           config: PlanConfig) -> list[Finding]:
-    """Cross-table warning rules on the delivery staged in ``stg_<table>`` (same transaction,
-    before publishing). Set-based SQL, portable between SQLite and PostgreSQL."""
+    """Warning rules on the delivery staged in ``stg_<table>`` (same transaction, before
+    publishing) that depend on the delivery alone, so they can be stored with it: a 规上 enterprise
+    of a registry delivery without land area. Rules that compare with other tables are evaluated
+    when a month is computed (:func:`mfg_indicators.rules.month_warnings`), so that the warnings
+    do not depend on the order deliveries arrived in."""
     from sqlalchemy import text
 
+    from . import sql
+
+    if table.name != "registry":
+        return []
     file = conn.execute(text("SELECT file_name FROM raw_delivery WHERE delivery_id = :d"),
                         {"d": delivery_id}).scalar()
-    pg = conn.dialect.name == "postgresql"
-    if pg:
-        # The delivery was just inserted in this transaction: without fresh statistics the planner
-        # guesses a handful of rows and picks nested loops (minutes at province scale). Every rule
-        # is an equi-join of one delivery (or month) against another: hash joins are always right,
-        # so nested loops are switched off for the checks — far cheaper than ANALYZE-ing stg and
-        # the core tables before each delivery (~3 s per province-scale month, measured).
-        prev = conn.execute(text("SELECT current_setting('enable_nestloop')")).scalar()
-        conn.execute(text("SELECT set_config('enable_nestloop', 'off', true)"))
-    found = _warehouse_rules(conn, table, delivery_id, source=source, file=file, config=config)
-    if pg:  # publishing (small key lookups) may want nested loops again
-        conn.execute(text("SELECT set_config('enable_nestloop', :v, true)"), {"v": prev})
-    return found
-
-
-def _warehouse_rules(conn: Connection, table: Table, delivery_id: str, *, source: str, file: str | None,
-                     config: PlanConfig) -> list[Finding]:
-    ctx = _WhCtx(conn=conn, table=table, d=delivery_id, source=source, file=file, config=config)
-    out: list[Finding] = []
-    if table.name in NOT_IN_REGISTRY_TABLES:
-        out += _rule_not_in_registry(ctx)
-    if table.name in JUMP_MEASURES:
-        out += _rule_jump(ctx)
-    if table.name == "stats_enterprise":
-        out += _rule_cumulative_decrease(ctx)
-    if table.name == "registry":
-        out += _rule_above_scale_no_land(ctx)
-    if table.name == "tax":
-        out += _rule_above_scale_no_tax(ctx)
-    if table.name in ("stats_enterprise", "stats_county"):
-        out += _rule_reconciliation(ctx)
-    return out
-
-
-# Which tables each warehouse rule looks at, and with which columns.
-NOT_IN_REGISTRY_TABLES = ("tax", "energy", "stats_enterprise")
-# month-on-month jump: (column, within the calendar year only — for 1–N月累计 values)
-JUMP_MEASURES = {
-    "tax": (("total_tax", False),),
-    "energy": (("energy_tce", False), ("electricity", False)),
-    "stats_enterprise": (("value_added", True), ("revenue", True)),
-}
-CUMULATIVE_COLUMNS = ("gross_output", "value_added", "revenue", "rd_expense")
-RECONCILE_INDICATOR = "规上工业增加值"  # 亿元, the bureau's level figure
-YI_TO_WAN = 10000  # 亿元 -> 万元
-
-
-@dataclass
-class _WhCtx:
-    conn: Any
-    table: Any
-    d: str
-    source: str
-    file: str | None
-    config: Any
-    params: dict = field(default_factory=dict)
-
-    def finding(self, rule: str, message: str, message_en: str, *, table: str | None = None,
-                row: Any = None, column: str | None = None, uscc: Any = None, period: Any = None) -> Finding:
-        return Finding(level=WARNING, source=self.source, rule=rule, message=message, message_en=message_en,
-                       table=table or self.table.name, file=self.file, sheet=None,
-                       row=int(row) if row is not None else None, column=column,
-                       uscc=str(uscc) if uscc is not None else None,
-                       period=str(period) if period is not None else None)
-
-    def rows(self, sql: str, **params: Any) -> list[Any]:
-        from sqlalchemy import bindparam, text
-
-        stmt = text(sql)
-        for k, v in params.items():
-            if isinstance(v, (list, tuple)):
-                stmt = stmt.bindparams(bindparam(k, expanding=True))
-        return list(self.conn.execute(stmt, {"d": self.d, **params}))
-
-
-def _num(v: Any) -> str:
-    return _fmt_value(round(float(v), 4)) if v is not None else "（空）"
-
-
-def _delivery_months(ctx: _WhCtx) -> list[str]:
-    import re
-
-    got = ctx.rows(f"SELECT DISTINCT period FROM {ctx.table.stg} WHERE delivery_id = :d AND period IS NOT NULL")
-    return sorted(r[0] for r in got if re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", str(r[0])))
-
-
-def _shift(month: str, k: int) -> str:
-    y, m = int(month[:4]), int(month[5:7])
-    i = y * 12 + (m - 1) + k
-    return f"{i // 12:04d}-{i % 12 + 1:02d}"
-
-
-def _month_pairs(months: list[str], *, within_year: bool) -> list[tuple[str, str]]:
-    """(month, previous month) pairs that involve at least one month of the delivery."""
-    pairs = set()
-    for m in months:
-        pairs.add((m, _shift(m, -1)))
-        pairs.add((_shift(m, 1), m))
-    return sorted(p for p in pairs if not within_year or p[0][:4] == p[1][:4])
-
-
-def _month_rows(t: Any, month: str, months: list[str]) -> tuple[str, str]:
-    """(FROM clause, row_no expression) of one month's rows of ``t`` as they will be after
-    publishing: the delivery's rows for its own months (they replace core's), else core's."""
-    if month in months:
-        return f"{t.stg} WHERE delivery_id = :d AND period = :{{p}} AND uscc IS NOT NULL", "row_no"
-    return f"{t.core} WHERE period = :{{p}}", "CAST(NULL AS INTEGER)"
-
-
-def _consecutive_pairs(ctx: _WhCtx, cols: list[str], condition: str, *, within_year: bool) -> list[Any]:
-    """Per (month, previous month) pair around the delivery: rows of one enterprise in both
-    months meeting ``condition`` (on ``cur.<col>`` / ``prv.<col>``). One equi-join on uscc per pair,
-    each side one month of stg (this delivery) or core (PK (period, uscc)), so it stays a hash/index
-    join on both engines."""
-    t = ctx.table
-    months = _delivery_months(ctx)
-    out: list[Any] = []
-    for cur_m, prv_m in _month_pairs(months, within_year=within_year):
-        cur_from, cur_row = _month_rows(t, cur_m, months)
-        prv_from, prv_row = _month_rows(t, prv_m, months)
-        for col in cols:  # one query per column: a plain two-sided join
-            q = (f"SELECT cur.uscc, prv.period, prv.{col}, cur.period, cur.{col}, cur.rn, prv.rn "
-                 f"FROM (SELECT uscc, period, {col}, {cur_row} AS rn FROM {cur_from.format(p='pc')}) cur "
-                 f"JOIN (SELECT uscc, period, {col}, {prv_row} AS rn FROM {prv_from.format(p='pp')}) prv "
-                 f"ON prv.uscc = cur.uscc WHERE {condition.format(c=col)} ORDER BY cur.uscc")
-            out.extend((col, *r) for r in ctx.rows(q, pc=cur_m, pp=prv_m, **ctx.params))
-    return out
-
-
-def _registry_anti_join(ctx: _WhCtx) -> str:
-    """"s.uscc is in no roster", in the form each engine runs as one hash/index pass: PostgreSQL
-    plans NOT EXISTS as a hash anti join (0.09 s for a 150,000-row month vs 0.4 s for a join
-    against DISTINCT registry), while SQLite would run it as a correlated scan per row (core_registry
-    has no index on uscc alone) but builds one ephemeral index for NOT IN (uscc is NOT NULL there,
-    so NOT IN has no NULL trap)."""
-    if ctx.conn.dialect.name == "postgresql":
-        return "NOT EXISTS (SELECT 1 FROM core_registry r WHERE r.uscc = s.uscc)"
-    return "s.uscc NOT IN (SELECT uscc FROM core_registry)"
-
-
-def _rule_not_in_registry(ctx: _WhCtx) -> list[Finding]:
-    t = ctx.table
-    if ctx.rows("SELECT 1 FROM core_registry WHERE uscc IS NOT NULL LIMIT 1") == []:
-        n = ctx.rows(f"SELECT COUNT(DISTINCT uscc) FROM {t.stg} WHERE delivery_id = :d AND uscc IS NOT NULL")[0][0]
-        if not n:
-            return []
-        return [ctx.finding("registry_empty", f"企业名录尚未入库，{t.title}中{n}家企业无法与名录核对",
-                            f"no registry loaded yet: {n} enterprises of {t.name} cannot be checked against it")]
-    got = ctx.rows(
-        f"SELECT s.uscc, MIN(s.row_no), MIN(s.period), MIN(s.name) FROM {t.stg} s "
-        f"WHERE s.delivery_id = :d AND s.uscc IS NOT NULL AND {_registry_anti_join(ctx)} "
-        f"GROUP BY s.uscc ORDER BY MIN(s.row_no)")
-    return [ctx.finding("not_in_registry",
-                        f"{t.title}中的企业{u}（{name or '名称未填'}）不在企业名录中",
-                        f"enterprise {u} in {t.name} is not in the registry",
-                        row=row, column=t.column("uscc").header, uscc=u, period=period)
-            for u, row, period, name in got]
-
-
-def _rule_jump(ctx: _WhCtx) -> list[Finding]:
-    t = ctx.table
-    factor = float(ctx.config["quality"]["jump_factor"])
-    ctx.params = {"f": factor}
-    out: list[Finding] = []
-    for within_year in (False, True):
-        cols = [c for c, w in JUMP_MEASURES[t.name] if w == within_year]
-        if not cols:
-            continue
-        got = _consecutive_pairs(ctx, cols, "cur.{c} > 0 AND prv.{c} > 0 AND (cur.{c} > :f * prv.{c} OR prv.{c} > :f * cur.{c})",
-                                 within_year=within_year)
-        for col, u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
-            head = t.column(col).header
-            out.append(ctx.finding(
-                "mom_jump",
-                f"企业{u}「{head}」环比变化超过{_fmt_value(factor)}倍：{p_prev}为{_num(v_prev)}，{p_cur}为{_num(v_cur)}，请核实（是否单位有误）",
-                f"{col} of {u} changes more than {factor:g}x month on month: {p_prev} {v_prev} -> {p_cur} {v_cur}",
-                row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
-                period=p_cur if row_cur is not None else p_prev))
-    return out
-
-
-def _rule_cumulative_decrease(ctx: _WhCtx) -> list[Finding]:
-    t = ctx.table
-    ctx.params = {}
-    got = _consecutive_pairs(ctx, list(CUMULATIVE_COLUMNS),
-                             "cur.{c} IS NOT NULL AND prv.{c} IS NOT NULL AND cur.{c} < prv.{c} - 0.000001",
-                             within_year=True)
-    out = []
-    for col, u, p_prev, v_prev, p_cur, v_cur, row_cur, row_prev in got:
-        head = t.column(col).header
-        out.append(ctx.finding(
-            "cumulative_decrease",
-            f"企业{u}「{head}」为1—N月累计值，但{p_cur}（{_num(v_cur)}）小于{p_prev}（{_num(v_prev)}），请核实",
-            f"cumulative {col} of {u} decreases: {p_prev} {v_prev} -> {p_cur} {v_cur}",
-            row=row_cur if row_cur is not None else row_prev, column=head, uscc=u,
-            period=p_cur if row_cur is not None else p_prev))
-    return out
-
-
-def _rule_above_scale_no_land(ctx: _WhCtx) -> list[Finding]:
-    t = ctx.table
-    got = ctx.rows(
-        "SELECT uscc, row_no, roster_year, name FROM stg_registry WHERE delivery_id = :d "
-        "AND is_above_scale = 1 AND uscc IS NOT NULL AND (land_mu IS NULL OR land_mu <= 0) ORDER BY row_no")
-    head = t.column("land_mu").header
-    return [ctx.finding("above_scale_no_land",
-                        f"{year}年规上企业{u}（{name or '名称未填'}）未填报用地面积，亩均效益评价将不含该企业",
-                        f"above-scale enterprise {u} (roster {year}) has no land area",
-                        row=row, column=head, uscc=u, period=year)
-            for u, row, year, name in got]
-
-
-def _rule_above_scale_no_tax(ctx: _WhCtx) -> list[Finding]:
-    months = _delivery_months(ctx)
-    if not months:
-        return []
-    got = []
-    for month in months:
-        # roster of the month's year, or the latest earlier one (the roster is fixed per year)
-        year = ctx.rows("SELECT MAX(roster_year) FROM core_registry WHERE roster_year <= :y", y=int(month[:4]))[0][0]
-        if year is None:
-            continue
-        got += [(month, *r) for r in ctx.rows(
-            "SELECT r.uscc, r.name, r.roster_year FROM core_registry r "
-            "WHERE r.roster_year = :y AND r.is_above_scale = 1 AND r.uscc NOT IN ("
-            "  SELECT uscc FROM stg_tax WHERE delivery_id = :d AND period = :m AND uscc IS NOT NULL "
-            "  AND (total_tax IS NOT NULL OR vat IS NOT NULL OR cit IS NOT NULL OR other_tax IS NOT NULL)) "
-            "ORDER BY r.uscc", y=year, m=month)]
-    head = ctx.table.column("total_tax").header
-    return [ctx.finding("above_scale_no_tax",
-                        f"规上企业{u}（{name or '名称未填'}，{year}年名录）{period}无税收数据",
-                        f"above-scale enterprise {u} (roster {year}) has no tax for {period}",
-                        column=head, uscc=u, period=period)
-            for period, u, name, year in got]
-
-
-def _rule_reconciliation(ctx: _WhCtx) -> list[Finding]:
-    """Σ enterprise 工业增加值 (企业月报) vs the bureau's 规上工业增加值 (亿元) at a month.
-
-    Called for either stats table after both of the delivery's tables are staged: the
-    企业月报 call checks its months, the 主要指标 call only months the delivery has no
-    企业月报 for (so a workbook with both gets one warning, not two)."""
-    t = ctx.table
-    if t.name == "stats_enterprise":
-        months_sql = ("SELECT DISTINCT period FROM stg_stats_enterprise WHERE delivery_id = :d "
-                      "AND period IS NOT NULL")
-    else:
-        months_sql = ("SELECT DISTINCT period FROM stg_stats_county WHERE delivery_id = :d "
-                      "AND indicator_name = :name AND period IS NOT NULL AND period NOT IN "
-                      "(SELECT period FROM stg_stats_enterprise WHERE delivery_id = :d AND period IS NOT NULL)")
-    tol = float(ctx.config["quality"]["reconciliation_tolerance_pct"])
-    got = ctx.rows(
-        f"WITH m AS ({months_sql}), "
-        "es AS (SELECT x.period, SUM(x.value_added) AS total, COUNT(x.value_added) AS n FROM ("
-        "  SELECT period, value_added FROM stg_stats_enterprise WHERE delivery_id = :d "
-        "  AND period IN (SELECT period FROM m) "
-        "  UNION ALL "
-        "  SELECT period, value_added FROM core_stats_enterprise WHERE period IN (SELECT period FROM m) "
-        "  AND period NOT IN (SELECT period FROM stg_stats_enterprise WHERE delivery_id = :d AND period IS NOT NULL)"
-        ") x GROUP BY x.period), "
-        "cv AS (SELECT period, value FROM stg_stats_county WHERE delivery_id = :d AND indicator_name = :name "
-        "  UNION ALL "
-        "  SELECT period, value FROM core_stats_county WHERE indicator_name = :name "
-        "  AND period NOT IN (SELECT period FROM stg_stats_county WHERE delivery_id = :d "
-        "  AND indicator_name = :name AND period IS NOT NULL)) "
-        "SELECT m.period, es.total, es.n, cv.value FROM m "
-        "JOIN es ON es.period = m.period JOIN cv ON cv.period = m.period "
-        "WHERE es.n > 0 AND cv.value > 0 "
-        "AND ABS(es.total - cv.value * :k) > :tol / 100.0 * cv.value * :k "
-        "ORDER BY m.period", name=RECONCILE_INDICATOR, k=YI_TO_WAN, tol=tol)
-    head = feeds.STATS_ENTERPRISE.column("value_added").header
-    out = []
-    for period, total, n, value in got:
-        official = float(value) * YI_TO_WAN
-        pct = abs(float(total) - official) / official * 100
-        out.append(ctx.finding(
-            "reconciliation",
-            f"{period}企业月报{n}家企业工业增加值合计{_num(total)}万元，与统计局主要指标“规上工业增加值”"
-            f"{_num(value)}亿元（{_num(official)}万元）相差{pct:.1f}%，超过{_fmt_value(tol)}%的容差",
-            f"{period}: sum of enterprise value added {float(total):.1f} (10k yuan, {n} enterprises) differs from "
-            f"the bureau's {RECONCILE_INDICATOR} {float(value):g} 亿元 by {pct:.1f}% (> {tol:g}%)",
-            table="stats_enterprise", column=head, uscc=RECONCILE_INDICATOR, period=period))
-    return out
+    head = table.column("land_mu").header
+    return [Finding(level=WARNING, source=source, rule="above_scale_no_land",
+                    message=f"{r['roster_year']}年规上企业{r['uscc']}（{r['name'] or '名称未填'}）未填报用地面积，"
+                            "亩均效益评价将不含该企业",
+                    message_en=f"above-scale enterprise {r['uscc']} (roster {r['roster_year']}) has no land area",
+                    table=table.name, file=file, row=int(r["row_no"]) if r["row_no"] is not None else None,
+                    column=head, uscc=str(r["uscc"]), period=str(r["roster_year"]))
+            for r in sql.query(conn, "rules/above_scale_no_land", {"d": delivery_id})]

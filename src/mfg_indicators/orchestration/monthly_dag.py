@@ -182,7 +182,7 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
                     raise RuntimeError(f"{period} has not been computed")
                 from ..pipeline import live_warnings  # the CLI's rule: one document either way
 
-                warnings = live_warnings(engine, period)
+                warnings = live_warnings(engine, period, config)
             finally:
                 engine.dispose()
             # Rejected deliveries are not in the warehouse (they stay in quarantine with their
