@@ -28,7 +28,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -66,8 +65,8 @@ class CheckFailed(Exception):
 
 
 class SupersetStack(Stack):
-    """The smoke run's throwaway-state bookkeeping (processes, databases, temp folder), plus the
-    reader role. No SMTP server and no Redis here."""
+    """The smoke run's throwaway-state bookkeeping and cleanup (processes, databases, temp folder,
+    SMOKE_KEEP), plus the reader role. No SMTP server and no Redis here."""
 
     def __init__(self):
         super().__init__()
@@ -91,7 +90,9 @@ class SupersetStack(Stack):
         self.roles.append(role)
         return role, password
 
-    def drop_roles(self) -> None:
+    def drop_databases(self) -> None:
+        """The databases (the smoke run's way), then the reader login that had privileges there."""
+        super().drop_databases()
         import psycopg
 
         with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
@@ -100,16 +101,8 @@ class SupersetStack(Stack):
                 log(f"dropped role {role}")
         self.roles.clear()
 
-    def cleanup(self) -> None:
-        for step in (self.stop_processes, self.drop_databases, self.drop_roles):
-            try:
-                step()
-            except Exception as exc:  # noqa: BLE001 - keep cleaning up
-                print(f"[superset-check] cleanup step {step.__name__} failed: {exc}", file=sys.stderr)
-        if os.environ.get("SMOKE_KEEP") == "1":
-            log(f"kept {self.tmp} (SMOKE_KEEP=1)")
-            return
-        shutil.rmtree(self.tmp, ignore_errors=True)
+    def clean_redis(self) -> None:
+        """No Redis here: nothing to clean (the smoke run's cleanup calls this)."""
 
 
 def run(args: list[str], env: dict[str, str], logfile: Path, timeout: float = 300) -> None:
@@ -328,7 +321,7 @@ def check_dashboard(stack: SupersetStack, base: str, password: str, expected_cha
 
 # --- SQL Lab through the REST API ------------------------------------------------------------------
 
-def check_sql_lab(base: str, password: str) -> None:
+def check_sql_lab(base: str, password: str, warehouse_db: str) -> None:
     import requests
 
     s = requests.Session()
@@ -353,11 +346,22 @@ def check_sql_lab(base: str, password: str) -> None:
                          " GROUP BY town")
     check(code == 200 and len(body.get("data") or []) > 0, "SQL Lab: SELECT on v_per_mu_evaluated_set returns rows",
           f"{code} {json.dumps(body, ensure_ascii=False)[:300]}")
-    code, body = execute("SELECT current_user AS who, pg_has_role(current_user, 'mfg_reader', 'MEMBER') AS reader,"
-                         " (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS superuser")
-    row = (body.get("data") or [{}])[0]
-    check(code == 200 and row.get("reader") is True and row.get("superuser") is False,
-          "SQL Lab runs as a role in mfg_reader, not a superuser", json.dumps(row, ensure_ascii=False))
+    # (SQL Lab itself refuses current_user and friends: ask Superset which login its connection
+    # uses, and PostgreSQL what that role may do.)
+    uri = s.get(f"{base}/api/v1/database/{wh[0]['id']}/connection", timeout=30).json()["result"].get(
+        "sqlalchemy_uri", "")
+    login = re.match(r"^[^:]+://([^:@/]+)", uri)
+    role = login.group(1) if login else ""
+    import psycopg
+
+    with psycopg.connect(pg_url(warehouse_db), autocommit=True, connect_timeout=5) as conn:
+        member, superuser, owner = conn.execute(
+            "SELECT pg_has_role(%s, 'mfg_reader', 'MEMBER'), r.rolsuper,"
+            " (SELECT tableowner FROM pg_tables WHERE tablename = 'core_tax')"
+            " FROM pg_roles r WHERE r.rolname = %s", (role, role)).fetchone() or (False, True, role)
+    check(bool(role) and member and not superuser and owner != role,
+          f"SQL Lab's connection logs in as {role or '?'}: a member of mfg_reader, not the owner",
+          f"uri={uri} member={member} superuser={superuser} owner={owner}")
     code, body = execute("INSERT INTO core_tax (uscc, period, total_tax, delivery_id)"
                          " VALUES ('X', '2023-01', 1, 'superset-check')")
     text = json.dumps(body, ensure_ascii=False)
@@ -385,9 +389,11 @@ def main() -> int:
         warehouse_db, _ = build_warehouse(stack)
         base, password = start_superset(stack, warehouse_db)
         check_dashboard(stack, base, password, expected_chart_count())
-        check_sql_lab(base, password)
+        check_sql_lab(base, password, warehouse_db)
     except (CheckFailed, subprocess.TimeoutExpired) as exc:
         check(False, "superset check ran to the end", str(exc))
+    except Exception as exc:  # noqa: BLE001 - counted as a failure, and everything is still cleaned up
+        check(False, "superset check ran to the end", repr(exc))
     except KeyboardInterrupt:
         check(False, "superset check ran to the end", "interrupted")
     finally:

@@ -116,3 +116,17 @@ def test_t02_month_by_month_is_the_computed_t02(computed):
         assert got[period]["value"] == pytest.approx(t02, rel=1e-12), period
         assert str(got[period]["period_date"]) == f"{period}-01"
     assert sorted(got) == ["2023-02", "2023-03", "2023-04", "2023-05", "2023-06"]
+
+
+def test_every_worked_query_of_the_dictionary_runs_as_the_reader(computed):
+    """The page's example query per indicator family runs on the views as printed (no table, no
+    typo), as mfg_reader, and each answers something for the sample month."""
+    from mfg_indicators.dictionary import FAMILIES
+
+    engine, _ = computed
+    md = DOC_PATH.read_text(encoding="utf-8")
+    answered = {}
+    for key, fam in FAMILIES.items():
+        assert fam.query in md, key
+        answered[key] = _reader_rows(engine, fam.query)
+    assert answered["official_value"] and answered["per_mu"][0]["enterprises"] > 0

@@ -79,15 +79,8 @@ grouped AS (
            CASE WHEN n.land_mu IS NULL OR n.land_mu <= 0 THEN 0 ELSE 1 END AS has_land
     FROM numerator n
     LEFT JOIN core_stats_enterprise se ON se.uscc = n.uscc AND se.period = n.period
-    JOIN plan_industry_group ig
-      ON ig.plan_id = n.plan_id
-     AND ig.seq = COALESCE(
-           (SELECT g.seq FROM plan_industry_group g
-            WHERE g.plan_id = n.plan_id AND g.prefix IS NOT NULL
-              AND substr(n.industry_code, 1, length(g.prefix)) = g.prefix
-            ORDER BY g.seq LIMIT 1),
-           (SELECT g.seq FROM plan_industry_group g
-            WHERE g.plan_id = n.plan_id AND g.prefix IS NULL))
+    JOIN v_industry_group ig  -- every registry code has its row there (industry_code is NOT NULL)
+      ON ig.plan_id = n.plan_id AND ig.industry_code = n.industry_code
 )
 SELECT g.plan_id AS plan_id,
        g.period AS period,
