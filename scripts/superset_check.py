@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from smoke import PG_ADMIN_URL, Stack, free_port, pg_url, tail  # noqa: E402  (same throwaway-state helpers)
+from smoke import PG_ADMIN_URL, Stack, free_port, pg_url, tail  # noqa: E402  (the smoke run's throwaway-state tools)
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -273,8 +273,9 @@ _CHART_STATE_JS = r"""
   return holders.map(h => {
     const title = (h.querySelector('[data-test="editable-title"], .header-title, .editable-title') || {}).innerText || '';
     const text = h.innerText || '';
-    const error = !!h.querySelector('.alert-danger, .ant-alert-error, [data-test="chart-error"], .error-alert');
-    const empty = /No results|No data|没有结果|无结果|暂无数据可显示|未返回任何结果|没有返回/.test(text)
+    const error = !!h.querySelector('.alert-danger, .ant-alert-error, [data-test="chart-error"], .error-alert')
+                  || /Data error|Unexpected error|数据错误|意外错误|错误：/.test(text);
+    const empty = /No results|No data|没有结果|无结果|没有数据返回|未返回任何结果/.test(text)
                   && !h.querySelector('canvas, table tbody tr');
     const loading = !!h.querySelector('.loading, [data-test="loading-indicator"], [aria-label="Loading"]');
     const drawn = !!h.querySelector('canvas, svg.superset-legacy-chart, table tbody tr');
