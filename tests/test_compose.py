@@ -267,3 +267,37 @@ def test_fab_auth_manager_and_local_time(resolved):
     assert "airflow users create" in " ".join(services["airflow-init"]["command"])
     dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r'"apache-airflow-providers-fab==\d+\.\d+\.\d+"', dockerfile)
+
+
+def test_dashboard_bundle_is_whole_and_carries_no_password():
+    """dashboards/: every chart on the dashboard exists and reads a dataset of the bundle, every
+    dataset uses the one warehouse connection, whose URI has no password until provision.py fills
+    it from the environment; titles are Chinese."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("provision", ROOT / "superset" / "provision.py")
+    provision = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(provision)
+    bundle = ROOT / "dashboards"
+
+    def load(sub: str) -> list[dict]:
+        return [yaml.safe_load(p.read_text(encoding="utf-8")) for p in sorted(bundle.glob(f"{sub}/**/*.yaml"))]
+
+    (database,), datasets, charts, (dashboard,) = load("databases"), load("datasets"), load("charts"), load("dashboards")
+    assert yaml.safe_load((bundle / "metadata.yaml").read_text(encoding="utf-8"))["type"] == "assets"
+    assert ":" not in database["sqlalchemy_uri"].split("://", 1)[1].split("@", 1)[0], "no password in the bundle"
+    assert database["expose_in_sqllab"] is True
+    assert {d["database_uuid"] for d in datasets} == {database["uuid"]}
+    for d in datasets:  # only the statisticians' views: the reader role can read nothing else
+        sql = d["sql"] or f"SELECT * FROM {d['table_name']}"
+        assert set(re.findall(r"\bFROM\s+(\w+)", sql)) <= {"v_indicator_results", "v_per_mu_evaluated_set",
+                                                          "v_evaluation_counts", "v_validation_warnings"}, sql
+    dataset_uuids = {d["uuid"] for d in datasets}
+    assert all(c["dataset_uuid"] in dataset_uuids for c in charts)
+    on_board = {v["meta"]["uuid"] for v in dashboard["position"].values() if isinstance(v, dict) and v.get("type") == "CHART"}
+    assert on_board == {c["uuid"] for c in charts}
+    assert dashboard["dashboard_title"] == "攻坚行动指标看板"
+    assert all(re.search(r"[\u4e00-\u9fff]", c["slice_name"]) for c in charts)
+    filled = provision.bundle_contents(bundle, "postgresql+psycopg2://reader:s3cret@db:5432/warehouse")
+    assert yaml.safe_load(filled["databases/warehouse.yaml"])["sqlalchemy_uri"].endswith("reader:s3cret@db:5432/warehouse")
+    assert set(filled) == {p.relative_to(bundle).as_posix() for p in bundle.rglob("*.yaml")}
