@@ -141,6 +141,16 @@ def test_industry_groups_come_from_the_plan_configuration(engine):
     assert got == {c: (CONFIG.industry_group(c), int(CONFIG.industry_group(c) in excluded)) for c in codes}
     assert got["3130"] == ("钢压延", 1) and got["2929"] == (CONFIG["industry_default_group"], 0)
     assert n_rows == sum(len(g["prefixes"]) for g in CONFIG["industry_groups"]) + 1
+    # a group dropped from the configuration is gone at the next computation
+    from mfg_indicators.config import PlanConfig
+    from mfg_indicators.plan_tables import store_industry_groups
+
+    fewer = PlanConfig(CONFIG.path, {**CONFIG.data, "industry_groups": CONFIG["industry_groups"][:1]})
+    store_industry_groups(engine, fewer)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT industry_group, prefix FROM plan_industry_group ORDER BY seq")).all() == [
+            (CONFIG["industry_groups"][0]["name"], CONFIG["industry_groups"][0]["prefixes"][0]),
+            (CONFIG["industry_default_group"], None)]
     # no plan fact is written into the views' SQL
     sql = (MIGRATIONS_DIR / "014_statisticians_views.sql").read_text(encoding="utf-8")
     assert "3130" not in sql and "钢压延" not in sql

@@ -3,7 +3,7 @@
 The statisticians' views (``v_industry_group``, ``v_per_mu_evaluated_set``) map industry codes
 to 主导产业 and leave out the groups excluded from the 亩均 targets exactly as the computation
 does. Those facts live in the configuration, not in SQL: every computation of a plan writes them
-to ``plan_industry_group`` first (``include/sql/plan/industry_groups.sql``).
+to ``plan_industry_group`` first (``include/sql/plan/industry_groups_*.sql``, one statement each).
 """
 
 from __future__ import annotations
@@ -15,9 +15,8 @@ from sqlalchemy.engine import Engine
 
 from .config import PlanConfig
 from .paths import SQL_DIR
-from .warehouse import split_sql
 
-_SQL = SQL_DIR / "plan" / "industry_groups.sql"
+_SQL = SQL_DIR / "plan"
 
 
 def industry_group_rows(config: PlanConfig) -> list[dict[str, Any]]:
@@ -36,7 +35,7 @@ def industry_group_rows(config: PlanConfig) -> list[dict[str, Any]]:
 def store_industry_groups(engine: Engine, config: PlanConfig) -> None:
     """Write the plan's industry groups (idempotent; its own READ COMMITTED transaction)."""
     rows = industry_group_rows(config)
-    upsert, prune = split_sql(_SQL.read_text(encoding="utf-8"))
+    upsert, prune = ((_SQL / f"industry_groups_{step}.sql").read_text(encoding="utf-8") for step in ("upsert", "prune"))
     with engine.begin() as conn:
         conn.execute(text(upsert), rows)
         conn.execute(text(prune), {"plan_id": config.plan_id, "last_seq": len(rows)})
