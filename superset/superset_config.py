@@ -40,7 +40,6 @@ LANGUAGES = {"zh": {"flag": "cn", "name": "简体中文"}, "en": {"flag": "us", 
 # Dashboards and SQL Lab run on the warehouse connection imported from dashboards/ (a login
 # role in mfg_reader): PostgreSQL itself refuses every write, and SQL Lab refuses DML on top.
 PREVENT_UNSAFE_DB_CONNECTIONS = True
-SQLLAB_CTAS_NO_LIMIT = False
 SQL_MAX_ROW = 100000
 DISPLAY_MAX_ROW = 10000
 
@@ -49,7 +48,9 @@ CACHE_CONFIG = {"CACHE_TYPE": "SimpleCache", "CACHE_DEFAULT_TIMEOUT": 300}
 DATA_CACHE_CONFIG = CACHE_CONFIG
 FEATURE_FLAGS = {"DASHBOARD_RBAC": True, "ENABLE_TEMPLATE_PROCESSING": False}
 
-# Behind the compose network (or on 127.0.0.1 for the local check): no public sign-up.
+# No public sign-up: accounts are made by the admin (docs/operations.md).
 AUTH_USER_REGISTRATION = False
 WTF_CSRF_ENABLED = True
+# Served over plain HTTP on 127.0.0.1 (the compose port binding, the local check); TLS and a
+# Content-Security-Policy belong to the county's reverse proxy in front of it.
 TALISMAN_ENABLED = False
