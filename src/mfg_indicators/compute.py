@@ -58,6 +58,7 @@ from .config import PlanConfig
 from .feeds import TABLES
 from .findings import WARNING, Finding
 from .paths import SQL_DIR
+from .plan_tables import store_industry_groups
 from .status import assess
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
@@ -568,6 +569,7 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
     """Compute every indicator of the plan for ``period`` (YYYY-MM), replace the period's rows in
     ``mart_indicator``/``mart_indicator_warning`` in one transaction, and return the results."""
     p = Period.parse(period)
+    store_industry_groups(engine, config)  # for the statisticians' views (plan_tables.py)
     opts = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
     indicators: list[dict[str, Any]] = []
     per_code: list[tuple[str, Finding]] = []
