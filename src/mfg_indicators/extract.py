@@ -27,6 +27,7 @@ import math
 import os
 import re
 import shutil
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -37,6 +38,32 @@ from .findings import ERROR, WARNING, Finding
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 HEADER_SCAN_ROWS = 30  # title rows above the header: look this far down for the header row
 MAX_ERRORS_PER_KIND = 20  # per (table, column, rule): more are summarised in one finding
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """What one delivery may be. Every reader stops at these and reports the breach as an error
+    finding (the delivery is rejected; nothing larger than this is ever held in memory). The
+    defaults leave ample room for a year of province-scale data in one file (150,000 enterprises
+    x 12 months = 1.8 M rows, about 150 MB of CSV); tests pass smaller ones."""
+
+    max_file_bytes: int = 256 * 2**20  # the delivered file as it lies in the inbox
+    max_rows: int = 2_000_000  # rows of one CSV, sheet or JSON body, title and header rows included
+    max_columns: int = 256  # cells in one row (the widest table has 15 columns)
+    max_cells: int = 40_000_000  # cells an xlsx may make the reader look at, empty ones included
+    max_cell_chars: int = 32_767  # characters in one cell (Excel's own limit)
+    max_json_depth: int = 32  # nesting of arrays/objects ({"records": [{...}]} is 3)
+    max_int_digits: int = 30  # digits of one JSON integer
+    max_zip_members: int = 1_000  # parts of an xlsx (a workbook has a few dozen)
+    max_unzipped_bytes: int = 1 * 2**30  # all parts of an xlsx, decompressed
+    max_zip_ratio: int = 200  # decompressed : compressed, for a part over 1 MiB decompressed
+    max_inbox_entries: int = 10_000  # entries looked at below one source folder when reporting strays
+
+
+DEFAULT_LIMITS = ReadLimits()
+# File names in the archive and quarantine stay within this many bytes (NAME_MAX of ext4, XFS,
+# btrfs, NTFS): the delivered name is shortened there and kept whole in the records and reports.
+NAME_MAX_BYTES = 255
 
 
 # --------------------------------------------------------------------------------------------
@@ -77,56 +104,191 @@ class Delivery:
 
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def _is_candidate(p: Path) -> bool:
+def open_regular(path: Path | str):
+    """Open a file for reading without following a symbolic link at its last component (a link
+    swapped in after the inbox was scanned is refused with OSError, ELOOP)."""
+    return os.fdopen(os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb")
+
+
+def _ignored_name(name: str) -> bool:
     # Hidden files, Excel lock files (~$x.xlsx) and partial downloads are not deliveries.
-    return p.is_file() and not p.name.startswith((".", "~$")) and not p.name.endswith((".tmp", ".part"))
+    return name.startswith((".", "~$")) or name.endswith((".tmp", ".part"))
 
 
-def find_deliveries(inbox: Path | str, source: str | None = None) -> list[Delivery]:
-    """Every file in ``<inbox>/<source>/`` (all sources when None), in arrival order: file
+def _printable_name(name: str) -> str:
+    """A file name as text that can be written anywhere (undecodable bytes become U+FFFD)."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@dataclass
+class InboxScan:
+    """What the inbox holds: the deliveries to read, and an error finding for everything else
+    that is not ignored (links, special files, sub-folders, folders that are no source)."""
+
+    deliveries: list[Delivery] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimits = DEFAULT_LIMITS) -> InboxScan:
+    """Every regular file in ``<inbox>/<source>/`` (all sources when None), in arrival order: file
     modification time, then name. Files of any suffix are returned (an unreadable one is rejected
-    by the reader, with a report, rather than silently ignored)."""
+    by the reader, with a report, rather than silently ignored).
+
+    The inbox is no way into the machine: a symbolic or hard link, a device, pipe or socket is
+    refused (never opened); a file in a sub-folder of a source folder, and (scanning all sources)
+    a folder or file that belongs to no source, is reported, so that no delivery vanishes without
+    a word. Hidden files, Excel lock files and partial downloads are ignored."""
     inbox = Path(inbox)
     sources = [source] if source else list(SOURCES)
     for s in sources:
         if s not in SOURCES:
             raise ValueError(f"unknown source {s!r} (expected one of {', '.join(SOURCES)})")
-    found = []
+    scan = InboxScan()
+
+    def refuse(src: str, name: str, rule: str, message: str, message_en: str) -> None:
+        scan.findings.append(Finding(level=ERROR, source=src, rule=rule, file=_printable_name(name),
+                                     message=message, message_en=message_en))
+
     for s in sources:
         folder = inbox / s
-        if not folder.is_dir():
+        try:
+            st = os.lstat(folder)
+        except FileNotFoundError:
             continue
-        for p in folder.iterdir():
-            if _is_candidate(p):
-                found.append(Delivery.from_path(p, s))
-    found.sort(key=lambda d: (d.mtime, d.name, d.source))
-    return found
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            refuse(s, f"{s}/", "inbox_not_a_folder", f"来源文件夹“{s}/”是链接或不是普通文件夹，已拒绝读取其中的任何文件",
+                   f"source folder {s}/ is a link or not a plain folder; nothing in it is read")
+            continue
+        with os.scandir(folder) as it:
+            entries = list(it)
+        for e in entries:
+            if _ignored_name(e.name):
+                continue
+            try:
+                est = e.stat(follow_symlinks=False)
+            except FileNotFoundError:  # moved away while we looked (e.g. to quarantine)
+                continue
+            shown = _printable_name(e.name)
+            if stat.S_ISLNK(est.st_mode):
+                refuse(s, e.name, "inbox_link", f"“{shown}”是符号链接，已拒绝读取（链接可指向收件箱以外的文件）；请报送文件本身",
+                       "symbolic link refused (it may point outside the inbox)")
+            elif stat.S_ISDIR(est.st_mode):
+                for rel in _files_below(Path(e.path), limits.max_inbox_entries):
+                    refuse(s, f"{e.name}/{rel}", "inbox_subfolder",
+                           f"文件位于子文件夹“{s}/{shown}/”中，未读取；请直接放在“{s}/”文件夹下报送",
+                           f"file in sub-folder {s}/{shown}/ not read (deliveries go directly into {s}/)")
+            elif not stat.S_ISREG(est.st_mode):
+                refuse(s, e.name, "inbox_special_file", f"“{shown}”不是普通文件（设备、管道或套接字），已拒绝读取",
+                       "not a regular file (device, pipe or socket); refused")
+            elif est.st_nlink > 1:
+                refuse(s, e.name, "inbox_hardlink", f"“{shown}”是硬链接（与收件箱以外的文件共用内容），已拒绝读取；请报送文件副本",
+                       "hard link refused (it shares its content with a file outside the inbox)")
+            elif shown != e.name:
+                refuse(s, e.name, "bad_file_name", f"文件名“{shown}”含无法识别的字符（不是 UTF-8 编码），未读取；请改名后重新报送",
+                       "file name is not valid UTF-8; not read")
+            else:
+                try:
+                    scan.deliveries.append(Delivery.from_path(Path(e.path), s))
+                except FileNotFoundError:
+                    continue
+    if source is None and inbox.is_dir():
+        with os.scandir(inbox) as it:
+            strays = sorted((e for e in it if e.name not in SOURCES and not _ignored_name(e.name)),
+                            key=lambda e: e.name)
+        for e in strays:
+            shown = _printable_name(e.name)
+            if e.is_dir(follow_symlinks=False):
+                for rel in _files_below(Path(e.path), limits.max_inbox_entries):
+                    refuse("inbox", f"{e.name}/{rel}", "inbox_unknown_folder",
+                           f"文件夹“{shown}/”不是任何数据来源（应为 {'、'.join(SOURCES)}），其中的文件未读取",
+                           f"folder {shown}/ is no source ({', '.join(SOURCES)}); its files are not read")
+            else:
+                refuse("inbox", e.name, "inbox_stray_file",
+                       f"文件直接放在收件箱根目录，未读取；请放入对应来源的文件夹（{'、'.join(SOURCES)}）",
+                       "file at the top of the inbox is not read (deliveries go into a source folder)")
+    scan.deliveries.sort(key=lambda d: (d.mtime, d.name, d.source))
+    return scan
+
+
+def _files_below(folder: Path, max_entries: int) -> list[str]:
+    """Relative paths of the non-ignored files below ``folder`` (links not followed), at most
+    ``max_entries`` of them (the last entry then says how many more were not looked at)."""
+    out: list[str] = []
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not _ignored_name(d))
+        for name in sorted(files):
+            if _ignored_name(name):
+                continue
+            if len(out) >= max_entries:
+                return out + ["…"]
+            out.append(str((Path(root) / name).relative_to(folder)))
+    return out
+
+
+def find_deliveries(inbox: Path | str, source: str | None = None) -> list[Delivery]:
+    """The deliveries of ``scan_inbox`` (its findings about what is not a delivery aside)."""
+    return scan_inbox(inbox, source).deliveries
 
 
 # --------------------------------------------------------------------------------------------
 # Archiving
 
 
+def bounded_name(name: str, *, prefix: str = "", reserve: int = 0) -> str:
+    """``prefix + name`` shortened so that it and ``reserve`` more bytes (a suffix such as
+    ``.sha256``) fit in NAME_MAX_BYTES: the middle of the name gives way to ``…`` and a hash of the
+    whole name, the suffix (``.xlsx``) is kept. The original name stays in the records."""
+    room = NAME_MAX_BYTES - reserve - len(prefix.encode("utf-8"))
+    raw = name.encode("utf-8", "surrogateescape")
+    if len(raw) <= room:
+        return prefix + name
+    stem, dot, suffix = name.rpartition(".")
+    suffix = f".{suffix}" if dot and 0 < len(suffix.encode("utf-8")) <= 16 else ""
+    stem = name[: len(name) - len(suffix)]
+    tag = "…" + hashlib.sha256(raw).hexdigest()[:12]
+    keep = room - len(tag.encode("utf-8")) - len(suffix.encode("utf-8"))
+    head = stem.encode("utf-8", "surrogateescape")[:max(keep, 0)].decode("utf-8", "ignore")
+    return prefix + head + tag + suffix
+
+
+# The longest names written beside an archived or quarantined file: ".<name>.tmp" and
+# "<name>.report.json".
+_RESERVED_SUFFIX_BYTES = len(".report.json") + 1
+
+
 def archive_path_for(delivery: Delivery, archive_dir: Path | str) -> Path:
-    return Path(archive_dir) / delivery.source / f"{delivery.sha256[:16]}__{delivery.name}"
+    name = bounded_name(delivery.name, prefix=f"{delivery.sha256[:16]}__", reserve=_RESERVED_SUFFIX_BYTES)
+    return Path(archive_dir) / delivery.source / name
+
+
+def sha256sum_line(digest: str, name: str) -> str:
+    r"""One line in ``sha256sum`` format. As GNU sha256sum does, a name holding a backslash or a
+    line break is escaped (``\\``, ``\n``, ``\r``) and the line starts with a backslash, so
+    ``sha256sum -c`` reads it back and no name can forge a second line."""
+    if any(c in name for c in "\\\n\r"):
+        escaped = name.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
+        return f"\\{digest}  {escaped}\n"
+    return f"{digest}  {name}\n"
 
 
 def archive_delivery(delivery: Delivery, archive_dir: Path | str, *, content: bytes | None = None) -> Path:
-    """Store the file unchanged as ``<archive_dir>/<source>/<sha256[:16]>__<name>`` with a
-    ``.sha256`` sidecar (sha256sum format) and the original modification time. ``content`` is the
+    """Store the file unchanged as ``<archive_dir>/<source>/<sha256[:16]>__<name>`` (the name
+    shortened to fit the file system, see bounded_name) with a ``.sha256`` sidecar (sha256sum
+    format, naming the archived file) and the original modification time. ``content`` is the
     file's bytes when the caller already read them. Idempotent: an identical copy is kept."""
     target = archive_path_for(delivery, archive_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not (target.exists() and target.stat().st_size == delivery.size and sha256_file(target) == delivery.sha256):
         tmp = target.with_name(f".{target.name}.tmp")
         if content is None:
-            shutil.copyfile(delivery.path, tmp)
+            with open_regular(delivery.path) as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
         else:
             tmp.write_bytes(content)
         if sha256_file(tmp) != delivery.sha256:
@@ -136,7 +298,7 @@ def archive_delivery(delivery: Delivery, archive_dir: Path | str, *, content: by
         os.replace(tmp, target)
     sidecar = target.with_name(target.name + ".sha256")
     if not sidecar.exists():
-        sidecar.write_text(f"{delivery.sha256}  {delivery.name}\n", encoding="utf-8")
+        sidecar.write_text(sha256sum_line(delivery.sha256, target.name), encoding="utf-8", errors="surrogateescape")
     return target
 
 
@@ -579,11 +741,171 @@ def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | 
     return None if bad else data
 
 
-def _read_xlsx(content: bytes, source: str, fs: _Findings) -> list[TableData]:
+def _within_limits(row_no: int, cells: list[Any], sheet: str | None, fs: _Findings,
+                   limits: ReadLimits) -> list[Any] | None:
+    """The row's cells (empty cells past the column limit dropped), or None with a finding when
+    it has data past the column limit or a cell longer than the cell limit."""
+    if len(cells) > limits.max_columns:
+        if not _blank(cells[limits.max_columns:]):
+            fs.add("too_many_columns", f"本行有数据的单元格超过 {limits.max_columns} 列的上限，文件未读取",
+                   f"row has data past the limit of {limits.max_columns} columns", sheet=sheet, row=row_no,
+                   column=f"第{limits.max_columns + 1}列")
+            return None
+        cells = cells[: limits.max_columns]
+    try:
+        if sum(map(len, cells)) <= limits.max_cell_chars:  # fast path: a row of strings (CSV)
+            return cells
+    except TypeError:
+        pass
+    too_long = [(j, v) for j, v in enumerate(cells) if type(v) is str and len(v) > limits.max_cell_chars]
+    for j, v in too_long:
+        fs.add("cell_too_long", f"单元格有 {len(v):,} 个字符，超过 {limits.max_cell_chars:,} 个字符的上限",
+               f"cell of {len(v)} characters exceeds the limit of {limits.max_cell_chars}", sheet=sheet,
+               row=row_no, column=f"第{j + 1}列")
+    return None if too_long else cells
+
+
+def _too_many_rows(fs: _Findings, limits: ReadLimits, sheet: str | None = None) -> None:
+    where = f"工作表“{sheet}”" if sheet else "文件"
+    fs.add("too_many_rows", f"{where}超过 {limits.max_rows:,} 行的上限，未读取；请分成几份报送",
+           f"more than {limits.max_rows} rows", sheet=sheet, row=limits.max_rows + 1)
+
+
+# An XML part of an xlsx declaring a DTD (entity expansion, external entities): refused before
+# any parser sees it. XML may be UTF-8 or UTF-16, so the markers are looked for in all three.
+_DTD_MARKERS = re.compile(b"|".join(re.escape(m.encode(enc)) for m in ("<!DOCTYPE", "<!ENTITY")
+                                    for enc in ("utf-8", "utf-16-le", "utf-16-be")))
+# A formula element (<f>, <f t="shared" .../>, <x:f>) in a worksheet part.
+_FORMULA_MARKER = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> bool | None:
+    """Look at the zip before openpyxl does: member count, decompressed size (counted while
+    decompressing, not as declared), compression ratio, and DTDs in XML parts. None (with a
+    finding) when the file must not be opened; else whether a worksheet holds formulas."""
+    import zipfile
+    import zlib
+
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(content))
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法打开",
+               f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
+        return None
+    infos = zf.infolist()
+    if len(infos) > limits.max_zip_members:
+        fs.add("xlsx_too_many_parts", f"Excel 文件内含 {len(infos):,} 个部件，超过 {limits.max_zip_members:,} 个的上限，未读取",
+               f"xlsx has {len(infos)} zip members (limit {limits.max_zip_members})")
+        return None
+    total, formulas = 0, False
+    try:
+        for info in infos:
+            if info.is_dir():
+                continue
+            name = info.filename.lower()
+            xml = name.endswith((".xml", ".rels", ".vml"))
+            sheet = name.startswith("xl/worksheets/") and xml
+            size, tail = 0, b""
+            with zf.open(info) as fh:
+                while chunk := fh.read(1 << 20):
+                    size += len(chunk)
+                    total += len(chunk)
+                    if total > limits.max_unzipped_bytes:
+                        fs.add("xlsx_too_large", f"Excel 文件解压后超过 {limits.max_unzipped_bytes // 2**20:,} MB 的上限，未读取",
+                               f"xlsx decompresses to more than {limits.max_unzipped_bytes} bytes")
+                        return None
+                    if size > 2**20 and size > limits.max_zip_ratio * max(info.compress_size, 1):
+                        fs.add("xlsx_zip_bomb", f"Excel 文件的部件“{info.filename}”压缩比异常（超过 {limits.max_zip_ratio} 倍），疑为压缩炸弹，未读取",
+                               f"zip member {info.filename} expands more than {limits.max_zip_ratio}x")
+                        return None
+                    if xml:
+                        window = tail + chunk
+                        if _DTD_MARKERS.search(window):
+                            fs.add("xlsx_dtd", f"Excel 文件的部件“{info.filename}”含有 DTD/实体声明（可被用于攻击），已拒绝读取",
+                                   f"zip member {info.filename} declares a DTD or entities; refused")
+                            return None
+                        if sheet and not formulas:
+                            formulas = bool(_FORMULA_MARKER.search(window)) or (size == len(chunk) and b"\x00" in chunk[:64])
+                        tail = window[-32:]
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError, zlib.error) as exc:
+        fs.add("unreadable", "Excel 文件已损坏、不完整或已加密，无法读取",
+               f"xlsx cannot be decompressed: {exc.__class__.__name__}: {exc}")
+        return None
+    return formulas
+
+
+_EMPTY_ROW: tuple = ()
+
+
+def _sheet_rows(ws, fs: _Findings, limits: ReadLimits) -> list[tuple[int, Any]] | None:
+    """A worksheet's rows (1-based row number, cells), within the limits. The sheet's declared
+    dimension is not trusted (an absurd one would make openpyxl pad every row to it): each row is
+    as long as its own cells."""
+    ws.reset_dimensions()
+    rows: list[tuple[int, Any]] = []
+    seen = 0
+    for i, r in enumerate(ws.iter_rows(values_only=True), 1):
+        if i > limits.max_rows:
+            _too_many_rows(fs, limits, ws.title)
+            return None
+        seen += len(r) + 1
+        if seen > limits.max_cells:
+            fs.add("too_many_cells", f"工作表“{ws.title}”的单元格超过 {limits.max_cells:,} 个的上限，未读取",
+                   f"sheet has more than {limits.max_cells} cells", sheet=ws.title, row=i)
+            return None
+        if not r:
+            rows.append((i, _EMPTY_ROW))
+            continue
+        cells = _within_limits(i, list(r), ws.title, fs, limits)
+        if cells is None:
+            return None
+        rows.append((i, cells))
+    return rows
+
+
+def _formula_findings(content: bytes, grids: dict[str, tuple[TableData, list]], fs: _Findings) -> None:
+    """A formula cell without a cached value (a workbook written by a program that does not
+    calculate) would read as empty, i.e. "not reported": an error naming the cell instead. Reads
+    the workbook a second time with formulas (only when a worksheet holds any)."""
+    import openpyxl
+    from openpyxl.utils import get_column_letter
+
+    wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    try:
+        for ws in wb.worksheets:
+            if ws.title not in grids:
+                continue
+            td, grid = grids[ws.title]
+            header = grid[td.header_row - 1][1]
+            ws.reset_dimensions()
+            for i, row in enumerate(ws.iter_rows(min_row=1, max_row=len(grid)), 1):
+                if i <= td.header_row:
+                    continue
+                cached = grid[i - 1][1]
+                for cell in row:
+                    if getattr(cell, "data_type", None) != "f":
+                        continue
+                    j = cell.column - 1
+                    if j < len(cached) and cached[j] is not None:
+                        continue
+                    ref = f"{get_column_letter(cell.column)}{i}"
+                    label = _text(header[j]) if j < len(header) and not _is_empty(header[j]) else f"第{j + 1}列"
+                    fs.add("formula_without_value",
+                           f"单元格 {ref} 是公式，但文件中没有保存计算结果；请在 Excel 中打开、计算并保存（或粘贴为数值）后重新报送",
+                           f"cell {ref} holds a formula without a cached value", table=td.table.name,
+                           sheet=ws.title, row=i, column=label)
+    finally:
+        wb.close()
+
+
+def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = DEFAULT_LIMITS) -> list[TableData]:
     import zipfile
 
     import openpyxl
 
+    formulas = _check_xlsx_container(content, fs, limits)
+    if formulas is None:
+        return []
     try:
         wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
@@ -591,21 +913,28 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings) -> list[TableData]:
                f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return []
     tables = []
+    grids: dict[str, tuple[TableData, list]] = {}
     try:
         sheets = wb.worksheets
         for ws in sheets:
-            rows = [(i, list(r)) for i, r in enumerate(ws.iter_rows(values_only=True), 1)]
+            rows = _sheet_rows(ws, fs, limits)
+            if rows is None:
+                return []
             if not rows or all(_blank(c) for _, c in rows):
                 continue
             td = _table_of_grid(rows, source, ws.title, fs, required=False)
             if td is not None:
                 tables.append(td)
+                if formulas:
+                    grids[ws.title] = (td, rows)
     except Exception as exc:  # noqa: BLE001 - a corrupt part of the zip surfaces while streaming
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法读取",
                f"xlsx cannot be read (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return []
     finally:
         wb.close()
+    if grids:
+        _formula_findings(content, grids, fs)
     return tables
 
 
@@ -629,7 +958,7 @@ def decode_text(content: bytes) -> tuple[str, str]:
     return content.decode(enc), enc
 
 
-def _read_csv(content: bytes, source: str, fs: _Findings) -> list[TableData]:
+def _read_csv(content: bytes, source: str, fs: _Findings, limits: ReadLimits = DEFAULT_LIMITS) -> list[TableData]:
     try:
         text, _enc = decode_text(content)
     except (UnicodeDecodeError, LookupError) as exc:
@@ -640,13 +969,27 @@ def _read_csv(content: bytes, source: str, fs: _Findings) -> list[TableData]:
         return []
     first = next((ln for ln in text[:65536].splitlines() if ln.strip()), "")
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    fast = _read_csv_columnar(text, delimiter, source)
+    # Cells are checked against limits.max_cell_chars by the readers, with row and column; the
+    # csv module's own (process-wide) field limit would end the read with no row at all. The
+    # file's size already bounds any field.
+    if csv.field_size_limit() < limits.max_file_bytes:
+        csv.field_size_limit(limits.max_file_bytes)
+    fast = _read_csv_columnar(text, delimiter, source, limits)
     if fast is not None:
         return [fast]
+    rows = []
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        rows = [(i, r) for i, r in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)]
+        for i, r in enumerate(reader, 1):
+            if i > limits.max_rows:
+                _too_many_rows(fs, limits)
+                return []
+            cells = _within_limits(i, r, None, fs, limits)
+            if cells is None:
+                return []
+            rows.append((i, cells))
     except csv.Error as exc:
-        fs.add("unreadable", f"CSV 格式错误：{exc}", f"CSV not parseable: {exc}")
+        fs.add("unreadable", f"CSV 格式错误：{exc}", f"CSV not parseable: {exc}", row=reader.line_num or None)
         return []
     if not rows or all(_blank(c) for _, c in rows):
         fs.add("empty_file", "文件为空，没有任何数据", "file is empty")
@@ -669,7 +1012,8 @@ _NUMBER_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # _NUMBER, in RE2 (A
 _ASCII_USCC_RE2 = r"^[0-9A-Za-z ]*$"
 
 
-def _read_csv_columnar(text: str, delimiter: str, source: str) -> TableData | None:
+def _read_csv_columnar(text: str, delimiter: str, source: str,
+                       limits: ReadLimits = DEFAULT_LIMITS) -> TableData | None:
     if '"' in text or "\r" in text.replace("\r\n", "\n") or _NON_ASCII_SPACE.search(text):
         return None
     buf = io.StringIO(text, newline="")
@@ -696,6 +1040,8 @@ def _read_csv_columnar(text: str, delimiter: str, source: str) -> TableData | No
     if not body:
         return None
     n_lines = body.count("\n") + 1
+    if n_lines + at + 1 > limits.max_rows:
+        return None
 
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -711,6 +1057,9 @@ def _read_csv_columnar(text: str, delimiter: str, source: str) -> TableData | No
     except (pa.ArrowInvalid, ValueError):
         return None
     if arrow.num_rows != n_lines:
+        return None
+    if len(text) > limits.max_cell_chars and any(
+            (pc.max(pc.utf8_length(arrow.column(c.name))).as_py() or 0) > limits.max_cell_chars for c in names):
         return None
     trimmed = {c.name: pc.ascii_trim_whitespace(arrow.column(c.name).combine_chunks()) for c in names}
     empty = {name: pc.equal(col, "") for name, col in trimmed.items()}
@@ -749,7 +1098,10 @@ def _columnar_values(column: Column, trimmed: Any, empty: Any) -> list[Any] | No
         ok = pc.or_(empty, pc.match_substring_regex(trimmed, _NUMBER_RE2))
         if not pc.all(ok).as_py():
             return None
-        floats = pc.cast(values, pa.float64())
+        try:
+            floats = pc.cast(values, pa.float64())
+        except (pa.ArrowInvalid, ValueError):  # e.g. a number of thousands of digits
+            return None
         if not pc.all(pc.fill_null(pc.is_finite(floats), True)).as_py():  # empty cells are null
             return None
         if t == "number":
@@ -770,10 +1122,57 @@ def _columnar_values(column: Column, trimmed: Any, empty: Any) -> list[Any] | No
     return [mapped[i] for i in indices]
 
 
-def _read_json(content: bytes, source: str, fs: _Findings) -> list[TableData]:
+class JsonLimitError(ValueError):
+    """A JSON body over ReadLimits (nesting depth, digits of an integer)."""
+
+    def __init__(self, rule: str, message: str, message_en: str):
+        super().__init__(message_en)
+        self.rule, self.message, self.message_en = rule, message, message_en
+
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_JSON_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of arrays and objects, found without parsing (the json module recurses
+    once per level and ends in RecursionError a few thousand levels down)."""
+    import numpy as np
+
+    brackets = _JSON_NOT_BRACKET.sub("", _JSON_STRING.sub("", text))
+    if not brackets:
+        return 0
+    steps = np.frombuffer(brackets.encode("ascii").translate(_BRACKET_STEPS), dtype=np.int8)
+    return int(np.cumsum(steps, dtype=np.int64).max())
+
+
+def load_json(data: bytes | str, limits: ReadLimits = DEFAULT_LIMITS) -> Any:
+    """``json.loads`` within the limits: raises JsonLimitError for nesting deeper than
+    ``max_json_depth`` or an integer longer than ``max_int_digits`` (Python's int() refuses 4,300
+    digits with a bare ValueError), json.JSONDecodeError / UnicodeDecodeError for bad JSON."""
+    text = decode_text(data)[0] if isinstance(data, bytes) else data
+    depth = json_depth(text)
+    if depth > limits.max_json_depth:
+        raise JsonLimitError("json_too_deep", f"JSON 嵌套层数为 {depth:,}，超过 {limits.max_json_depth} 层的上限，未读取",
+                             f"JSON nested {depth} deep (limit {limits.max_json_depth})")
+
+    def parse_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > limits.max_int_digits:
+            raise JsonLimitError("number_too_long",
+                                 f"JSON 中有一个 {len(digits.lstrip('-')):,} 位的整数，超过 {limits.max_int_digits} 位的上限，未读取",
+                                 f"JSON integer of {len(digits)} digits (limit {limits.max_int_digits})")
+        return int(digits)
+
+    return json.loads(text, parse_int=parse_int)
+
+
+def _read_json(content: bytes, source: str, fs: _Findings, limits: ReadLimits = DEFAULT_LIMITS) -> list[TableData]:
     try:
-        text, _enc = decode_text(content)
-        body = json.loads(text)
+        body = load_json(content, limits)
+    except JsonLimitError as exc:
+        fs.add(exc.rule, exc.message, exc.message_en)
+        return []
     except (UnicodeDecodeError, LookupError, json.JSONDecodeError) as exc:
         fs.add("unreadable", "JSON 格式错误，无法读取", f"JSON not parseable: {exc}")
         return []
@@ -785,6 +1184,21 @@ def _read_json(content: bytes, source: str, fs: _Findings) -> list[TableData]:
     if not records:
         fs.add("empty_file", "records 为空，没有任何数据", "no records")
         return []
+    if len(records) + 1 > limits.max_rows:
+        _too_many_rows(fs, limits)
+        return []
+    for i, rec in enumerate(records, 1):
+        if len(rec) > limits.max_columns:
+            fs.add("too_many_columns", f"第 {i} 条记录有 {len(rec):,} 个字段，超过 {limits.max_columns} 列的上限，未读取",
+                   f"record {i} has {len(rec)} fields (limit {limits.max_columns})", row=i)
+            return []
+        for k, v in rec.items():
+            n = max(len(k), len(v) if type(v) is str else 0)
+            if n > limits.max_cell_chars:
+                fs.add("cell_too_long", f"字段有 {n:,} 个字符，超过 {limits.max_cell_chars:,} 个字符的上限",
+                       f"field of {n} characters exceeds the limit of {limits.max_cell_chars}", row=i,
+                       column=_clip(k))
+                return []
     # Group records by their key set (stats and ledgers may send both tables in one body); each
     # group becomes a grid whose rows keep the record's position (1-based) as row number.
     groups: dict[tuple, list[tuple[int, dict]]] = {}
@@ -809,27 +1223,35 @@ def _read_json(content: bytes, source: str, fs: _Findings) -> list[TableData]:
 
 
 def read_delivery(path: Path | str, source: str, *, content: bytes | None = None,
-                  file_label: str | None = None) -> ReadResult:
-    """Read one delivered file into its tables. Never raises for bad input: problems are error
-    findings in the result (a file with any error yields no tables)."""
+                  file_label: str | None = None, limits: ReadLimits = DEFAULT_LIMITS) -> ReadResult:
+    """Read one delivered file into its tables, within ``limits``. Never raises for bad input:
+    problems are error findings in the result (a file with any error yields no tables)."""
     p = Path(path)
     label = file_label or p.name
     fs = _Findings(source, label)
     try:
-        data = content if content is not None else p.read_bytes()
+        if content is not None:
+            data = content
+        else:
+            with open_regular(p) as fh:  # a link is refused (ELOOP), never followed
+                data = fh.read(limits.max_file_bytes + 1)
     except OSError as exc:
         fs.add("unreadable", "文件无法读取", f"cannot read file: {exc}")
+        return ReadResult([], fs.items)
+    if len(data) > limits.max_file_bytes:
+        fs.add("file_too_large", f"文件超过 {limits.max_file_bytes // 2**20:,} MB 的上限，未读取；请分成几份报送",
+               f"file larger than {limits.max_file_bytes} bytes")
         return ReadResult([], fs.items)
     tables: list[TableData] = []
     suffix = p.suffix.lower()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         fs.add("empty_file", "文件为空（0 字节或只有空白）", "file is empty")
     elif suffix == ".xlsx" or (suffix not in SUPPORTED_SUFFIXES and data[:2] == b"PK"):
-        tables = _read_xlsx(data, source, fs)
+        tables = _read_xlsx(data, source, fs, limits)
     elif suffix == ".csv":
-        tables = _read_csv(data, source, fs)
+        tables = _read_csv(data, source, fs, limits)
     elif suffix == ".json":
-        tables = _read_json(data, source, fs)
+        tables = _read_json(data, source, fs, limits)
     elif suffix == ".xls":
         fs.add("unreadable", "不支持旧版 .xls 格式，请另存为 .xlsx 或 .csv 后重新报送",
                "legacy .xls is not supported (save as .xlsx or .csv)")
@@ -850,5 +1272,7 @@ def read_delivery(path: Path | str, source: str, *, content: bytes | None = None
     return ReadResult(tables, fs.items)
 
 
-__all__ = ["Delivery", "ReadResult", "TableData", "CellError", "archive_delivery", "archive_path_for", "coerce",
-           "decode_text", "find_deliveries", "read_delivery", "sha256_file", "TABLES"]
+__all__ = ["DEFAULT_LIMITS", "Delivery", "InboxScan", "JsonLimitError", "ReadLimits", "ReadResult", "TableData",
+           "CellError", "archive_delivery", "archive_path_for", "bounded_name", "coerce", "decode_text",
+           "find_deliveries", "load_json", "open_regular", "read_delivery", "scan_inbox", "sha256_file",
+           "sha256sum_line", "TABLES"]
