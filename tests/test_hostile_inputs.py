@@ -180,6 +180,23 @@ def test_json_depth_ignores_brackets_in_strings():
         123456789012345678901234567890  # 30 digits: within the limit
 
 
+@pytest.mark.parametrize("name", ["企业\\u0000名称", "企业\\ud800名称", "\\udfff"], ids=["nul", "high", "low"])
+def test_text_no_warehouse_can_store_is_a_finding(engine, tmp_path, name):
+    inbox = tmp_path / "inbox"
+    rows = tax_rows("2023-06", [1, 2])
+    records = [dict(zip(headers("tax"), r)) for r in rows]
+    text = json.dumps({"records": records}, ensure_ascii=False).replace("云和县企业2有限公司", name)
+    (inbox / "tax").mkdir(parents=True)
+    (inbox / "tax" / "pull.json").write_text(text, encoding="utf-8")
+    _tax_csv(inbox / "tax" / "good.csv", period="2023-05")
+    rep = ingest_inbox(inbox, engine, config=CONFIG, archive_dir=tmp_path / "a", quarantine_dir=tmp_path / "q")
+    assert {o.file: o.status for o in rep.outcomes} == {"pull.json": "rejected", "good.csv": "accepted"}
+    [f] = rep.rejected
+    assert (f.rule, f.row, f.column) == ("bad_characters", 2, "纳税人名称")
+    report = Path(f"{rep.rejected_files[0].quarantine_path}.report.txt").read_text(encoding="utf-8")
+    assert "无法保存的字符" in report
+
+
 def test_unexpected_reader_failure_rejects_only_that_delivery(engine, tmp_path, monkeypatch):
     from mfg_indicators import ingest
 

@@ -56,6 +56,7 @@ class ReadLimits:
     max_int_digits: int = 30  # digits of one JSON integer
     max_zip_members: int = 1_000  # parts of an xlsx (a workbook has a few dozen)
     max_unzipped_bytes: int = 1 * 2**30  # all parts of an xlsx, decompressed
+    max_shared_strings_bytes: int = 128 * 2**20  # xl/sharedStrings.xml, decompressed (openpyxl holds it whole)
     max_zip_ratio: int = 200  # decompressed : compressed, for a part over 1 MiB decompressed
     max_inbox_entries: int = 10_000  # entries looked at below one source folder when reporting strays
 
@@ -394,9 +395,10 @@ class _Findings:
         n = self._counts[kind] = self._counts.get(kind, 0) + 1
         if n > MAX_ERRORS_PER_KIND:
             return
-        self.items.append(Finding(level=level, source=self.source, rule=rule, message=message,
-                                  message_en=message_en, table=table, file=self.file, sheet=sheet, row=row,
-                                  column=column, uscc=uscc))
+        self.items.append(Finding(level=level, source=self.source, rule=rule, message=_printable(message),
+                                  message_en=_printable(message_en), table=table, file=self.file,
+                                  sheet=sheet and _printable(sheet), row=row, column=column and _printable(column),
+                                  uscc=uscc and _printable(uscc)))
 
     def summarise(self) -> None:
         for (level, table, sheet, column, rule), n in self._counts.items():
@@ -443,12 +445,21 @@ def _is_empty(v: Any) -> bool:
     return isinstance(v, str) and not v.strip()
 
 
+# Characters no warehouse can store: NUL (PostgreSQL text) and unpaired surrogates (not UTF-8;
+# a JSON body can spell both as \u escapes, an xlsx NUL as _x0000_).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
 def _text(v: Any) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     if isinstance(v, (dt.datetime, dt.date)):
         return v.isoformat()
-    return str(v).strip()
+    s = str(v).strip()
+    if _UNSTORABLE.search(s):
+        raise CellError("bad_characters", "含有无法保存的字符（NUL 或不成对的代理码位），请删除后重新报送",
+                        "text holds NUL or an unpaired surrogate")
+    return s
 
 
 def _number(v: Any) -> float:
@@ -530,8 +541,13 @@ def _yesno(v: Any) -> int:
 
 
 def _clip(v: Any, n: int = 40) -> str:
-    s = str(v)
+    s = _printable(str(v))
     return s if len(s) <= n else s[: n - 1] + "…"
+
+
+def _printable(s: str) -> str:
+    """Text that any report, log or database can hold (NUL and lone surrogates become U+FFFD)."""
+    return _UNSTORABLE.sub("\ufffd", s)
 
 
 def coerce(column: Column, value: Any) -> Any:
@@ -565,7 +581,7 @@ def converter(column: Column):
 
     if column.type == "text":
         def conv(v: Any) -> Any:
-            if type(v) is str:
+            if type(v) is str and not _UNSTORABLE.search(v):
                 return v.strip() or None
             return slow(column, v)
         return conv
@@ -814,6 +830,10 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
                         fs.add("xlsx_too_large", f"Excel 文件解压后超过 {limits.max_unzipped_bytes // 2**20:,} MB 的上限，未读取",
                                f"xlsx decompresses to more than {limits.max_unzipped_bytes} bytes")
                         return None
+                    if name == "xl/sharedstrings.xml" and size > limits.max_shared_strings_bytes:
+                        fs.add("xlsx_too_large", f"Excel 文件的共享字符串超过 {limits.max_shared_strings_bytes // 2**20:,} MB 的上限，未读取",
+                               f"xl/sharedStrings.xml decompresses to more than {limits.max_shared_strings_bytes} bytes")
+                        return None
                     if size > 2**20 and size > limits.max_zip_ratio * max(info.compress_size, 1):
                         fs.add("xlsx_zip_bomb", f"Excel 文件的部件“{info.filename}”压缩比异常（超过 {limits.max_zip_ratio} 倍），疑为压缩炸弹，未读取",
                                f"zip member {info.filename} expands more than {limits.max_zip_ratio}x")
@@ -974,9 +994,17 @@ def _read_csv(content: bytes, source: str, fs: _Findings, limits: ReadLimits = D
     # file's size already bounds any field.
     if csv.field_size_limit() < limits.max_file_bytes:
         csv.field_size_limit(limits.max_file_bytes)
-    fast = _read_csv_columnar(text, delimiter, source, limits)
-    if fast is not None:
-        return [fast]
+    if _plain_csv(text):
+        # The columnar reader parses the file's UTF-8 bytes in place; the decoded text (up to
+        # four times the file) is let go meanwhile, and decoded again only if that reader declines.
+        raw, skip = (content, 3 if _enc == "utf-8-sig" else 0) if _enc.startswith("utf-8") else (text.encode("utf-8"), 0)
+        head = _head_lines(text)
+        del text
+        fast = _read_csv_columnar(head, raw, skip, delimiter, source, limits)
+        if fast is not None:
+            return [fast]
+        del raw
+        text, _enc = decode_text(content)
     rows = []
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -1012,17 +1040,29 @@ _NUMBER_RE2 = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"  # _NUMBER, in RE2 (A
 _ASCII_USCC_RE2 = r"^[0-9A-Za-z ]*$"
 
 
-def _read_csv_columnar(text: str, delimiter: str, source: str,
+_LONE_CR = re.compile("\r(?!\n)")
+
+
+def _plain_csv(text: str) -> bool:
+    """No quotes, no line break but \\n and \\r\\n, no non-ASCII whitespace: the columnar reader's shape."""
+    return '"' not in text and not _LONE_CR.search(text) and not _NON_ASCII_SPACE.search(text)
+
+
+def _head_lines(text: str) -> list[str]:
+    """The first HEADER_SCAN_ROWS lines of a plain CSV, line endings kept."""
+    lines: list[str] = []
+    pos = 0
+    while len(lines) < HEADER_SCAN_ROWS and pos < len(text):
+        end = text.find("\n", pos)
+        end = len(text) if end < 0 else end + 1
+        lines.append(text[pos:end])
+        pos = end
+    return lines
+
+
+def _read_csv_columnar(head_lines: list[str], raw: bytes, skip: int, delimiter: str, source: str,
                        limits: ReadLimits = DEFAULT_LIMITS) -> TableData | None:
-    if '"' in text or "\r" in text.replace("\r\n", "\n") or _NON_ASCII_SPACE.search(text):
-        return None
-    buf = io.StringIO(text, newline="")
-    head_lines = []
-    for _ in range(HEADER_SCAN_ROWS):
-        line = buf.readline()
-        if not line:
-            break
-        head_lines.append(line)
+    """A plain CSV (see _plain_csv) from its first lines and its UTF-8 bytes ``raw[skip:]``."""
     head_rows = list(csv.reader(head_lines, delimiter=delimiter))
     if len(head_rows) != len(head_lines):
         return None
@@ -1036,10 +1076,13 @@ def _read_csv_columnar(text: str, delimiter: str, source: str,
     names = [by_header.get(normalize_header(h)) if h.strip() else None for h in header]
     if None in names or len({c.name for c in names}) != len(names) or len(names) != len(table.columns):
         return None
-    body = ("".join(head_lines[at + 1:]) + text[buf.tell():]).rstrip("\r\n")
-    if not body:
+    start = skip + len("".join(head_lines[: at + 1]).encode("utf-8"))
+    end = len(raw)
+    while end > start and raw[end - 1] in (10, 13):  # trailing line breaks
+        end -= 1
+    if end <= start:
         return None
-    n_lines = body.count("\n") + 1
+    n_lines = raw.count(b"\n", start, end) + 1
     if n_lines + at + 1 > limits.max_rows:
         return None
 
@@ -1049,7 +1092,7 @@ def _read_csv_columnar(text: str, delimiter: str, source: str,
 
     try:
         arrow = pacsv.read_csv(
-            io.BytesIO(body.encode("utf-8")),
+            pa.BufferReader(pa.py_buffer(memoryview(raw)[start:end])),  # no copy of the file
             read_options=pacsv.ReadOptions(column_names=[c.name for c in names], use_threads=False),
             parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={c.name: pa.string() for c in names},
@@ -1058,11 +1101,13 @@ def _read_csv_columnar(text: str, delimiter: str, source: str,
         return None
     if arrow.num_rows != n_lines:
         return None
-    if len(text) > limits.max_cell_chars and any(
+    n_rows = arrow.num_rows
+    if end - start > limits.max_cell_chars and any(
             (pc.max(pc.utf8_length(arrow.column(c.name))).as_py() or 0) > limits.max_cell_chars for c in names):
         return None
-    trimmed = {c.name: pc.ascii_trim_whitespace(arrow.column(c.name).combine_chunks()) for c in names}
-    empty = {name: pc.equal(col, "") for name, col in trimmed.items()}
+    # Column by column, each column's buffers let go once it is converted (memory: the Arrow
+    # table, the Python values, and one column's temporaries).
+    empty = {c.name: pc.equal(pc.ascii_trim_whitespace(arrow.column(c.name).combine_chunks()), "") for c in names}
     all_empty = None
     for mask in empty.values():
         all_empty = mask if all_empty is None else pc.and_(all_empty, mask)
@@ -1070,13 +1115,16 @@ def _read_csv_columnar(text: str, delimiter: str, source: str,
         return None
     columns: dict[str, list[Any]] = {}
     for col in table.columns:
-        values = _columnar_values(col, trimmed[col.name], empty[col.name])
+        trimmed = pc.ascii_trim_whitespace(arrow.column(col.name).combine_chunks())
+        arrow = arrow.drop_columns([col.name])
+        values = _columnar_values(col, trimmed, empty.pop(col.name))
+        del trimmed
         if values is None:
             return None
         columns[col.name] = values
     first = at + 2  # 1-based file row of the first data row
     return TableData(table=table, sheet=None, header_row=at + 1,
-                     row_numbers=list(range(first, first + arrow.num_rows)), columns=columns)
+                     row_numbers=list(range(first, first + n_rows)), columns=columns)
 
 
 def _columnar_values(column: Column, trimmed: Any, empty: Any) -> list[Any] | None:
