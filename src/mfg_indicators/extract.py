@@ -22,6 +22,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import math
 import os
@@ -647,27 +648,33 @@ def _blank(row: Iterable[Any]) -> bool:
     return True
 
 
-def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | None, fs: _Findings,
+GRID_CHUNK_ROWS = 65_536  # data rows typed at a time: memory holds the values and one chunk of cells
+
+
+def _table_of_grid(rows: Iterable[tuple[int, list[Any]]], source: str, sheet: str | None, fs: _Findings,
                    *, required: bool) -> TableData | None:
     """Find the header row of one grid, check the columns and coerce the data rows.
 
-    ``rows`` are (1-based row number, cells). Returns None (with findings) when nothing usable.
+    ``rows`` are (1-based row number, cells), any iterable: they are consumed once, a chunk at a
+    time, so a reader can stream them. Returns None (with findings) when nothing usable.
     """
+    it = iter(rows)
+    head = list(itertools.islice(it, HEADER_SCAN_ROWS))
     candidates = tables_of_source(source)
     where = f"工作表“{sheet}”" if sheet else "文件"
     header_at, table = None, None
-    for i, (_, cells) in enumerate(rows[:HEADER_SCAN_ROWS]):
+    for i, (_, cells) in enumerate(head):
         t = match_table(cells, candidates)
         if t is not None:
             header_at, table = i, t
             break
     if table is None:
-        if all(_blank(c) for _, c in rows):
+        if all(_blank(c) for _, c in head) and all(_blank(c) for _, c in it):
             if required:
                 fs.add("empty_file", f"{where}为空，没有任何数据", f"{sheet or 'file'} is empty", sheet=sheet)
             return None
         other = None
-        for _, cells in rows[:HEADER_SCAN_ROWS]:
+        for _, cells in head:
             other = match_table(cells)
             if other is not None:
                 break
@@ -684,7 +691,7 @@ def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | 
                    f"sheet {sheet!r} has no recognisable header; ignored", level=WARNING, sheet=sheet)
         return None
 
-    header_row_no, header_cells = rows[header_at]
+    header_row_no, header_cells = head[header_at]
     known = {c.header: c for c in table.columns}
     positions: dict[str, int] = {}
     unlabelled: list[int] = []
@@ -712,49 +719,59 @@ def _table_of_grid(rows: list[tuple[int, list[Any]]], source: str, sheet: str | 
                    table=table.name, sheet=sheet, row=header_row_no, column=col.header)
             bad = True
 
-    data_rows = [(row_no, cells) for row_no, cells in rows[header_at + 1:] if not _blank(cells)]
     width = len(header_cells)
-    for row_no, cells in data_rows:
-        for idx in unlabelled:
-            if idx < len(cells) and not _is_empty(cells[idx]):
-                fs.add("unlabelled_column", f"第{idx + 1}列有数据但没有表头", f"column {idx + 1} has data but no header",
-                       table=table.name, sheet=sheet, row=row_no, column=f"第{idx + 1}列")
-                bad = True
-        if len(cells) > width and not _blank(cells[width:]):
-            fs.add("unlabelled_column", "本行的单元格多于表头列数", "row has more cells than the header",
-                   table=table.name, sheet=sheet, row=row_no, column=f"第{width + 1}列")
-            bad = True
     uscc_pos = positions.get("uscc")
 
     def uscc_hint(cells: list[Any]) -> str | None:
         raw = cells[uscc_pos] if uscc_pos is not None and uscc_pos < len(cells) else None
         return None if _is_empty(raw) else _text(raw)
 
-    data = TableData(table=table, sheet=sheet, header_row=header_row_no,
-                     row_numbers=[row_no for row_no, _ in data_rows])
-    # Column by column, with a converter per column (fast paths, memoised for repeating values).
+    data = TableData(table=table, sheet=sheet, header_row=header_row_no)
+    # Column by column within each chunk, with a converter per column (fast paths, memoised for
+    # repeating values; one converter for the whole grid, so the memo spans the chunks).
+    convs = {col.name: converter(col) for col in table.columns}
     for col in table.columns:
-        pos = positions.get(col.name)
-        if pos is None:
-            data.columns[col.name] = [None] * len(data_rows)
-            continue
-        conv = converter(col)
-        out: list[Any] = []
-        append = out.append
+        data.columns[col.name] = []
+    rest = itertools.chain(head[header_at + 1:], it)
+    while batch := list(itertools.islice(rest, GRID_CHUNK_ROWS)):
+        data_rows = [(row_no, cells) for row_no, cells in batch if not _blank(cells)]
+        del batch
         for row_no, cells in data_rows:
-            try:
-                append(conv(cells[pos] if pos < len(cells) else None))
-            except CellError as exc:
-                fs.add(exc.rule, f"“{col.header}”{exc.message}", f"{col.header}: {exc.message_en}",
-                       table=table.name, sheet=sheet, row=row_no, column=col.header, uscc=uscc_hint(cells))
+            for idx in unlabelled:
+                if idx < len(cells) and not _is_empty(cells[idx]):
+                    fs.add("unlabelled_column", f"第{idx + 1}列有数据但没有表头", f"column {idx + 1} has data but no header",
+                           table=table.name, sheet=sheet, row=row_no, column=f"第{idx + 1}列")
+                    bad = True
+            if len(cells) > width and not _blank(cells[width:]):
+                fs.add("unlabelled_column", "本行的单元格多于表头列数", "row has more cells than the header",
+                       table=table.name, sheet=sheet, row=row_no, column=f"第{width + 1}列")
                 bad = True
-                append(None)
-        data.columns[col.name] = out
+        data.row_numbers.extend(row_no for row_no, _ in data_rows)
+        for col in table.columns:
+            pos = positions.get(col.name)
+            out = data.columns[col.name]
+            if pos is None:
+                out.extend([None] * len(data_rows))
+                continue
+            conv = convs[col.name]
+            append = out.append
+            for row_no, cells in data_rows:
+                try:
+                    append(conv(cells[pos] if pos < len(cells) else None))
+                except CellError as exc:
+                    fs.add(exc.rule, f"“{col.header}”{exc.message}", f"{col.header}: {exc.message_en}",
+                           table=table.name, sheet=sheet, row=row_no, column=col.header, uscc=uscc_hint(cells))
+                    bad = True
+                    append(None)
     if not data.row_numbers:
         fs.add("empty_file", f"{where}只有表头，没有数据行", f"{table.name}: header only, no data rows",
                table=table.name, sheet=sheet, row=header_row_no)
         return None
     return None if bad else data
+
+
+class _LimitReached(Exception):
+    """Internal: a reader stopped at a limit (the finding is already recorded)."""
 
 
 def _within_limits(row_no: int, cells: list[Any], sheet: str | None, fs: _Findings,
@@ -857,65 +874,69 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
 _EMPTY_ROW: tuple = ()
 
 
-def _sheet_rows(ws, fs: _Findings, limits: ReadLimits) -> list[tuple[int, Any]] | None:
-    """A worksheet's rows (1-based row number, cells), within the limits. The sheet's declared
-    dimension is not trusted (an absurd one would make openpyxl pad every row to it): each row is
-    as long as its own cells."""
+def _sheet_rows(ws, fs: _Findings, limits: ReadLimits) -> Iterator[tuple[int, Any]]:
+    """A worksheet's rows (1-based row number, cells) as they are parsed, within the limits
+    (raises _LimitReached past one). The sheet's declared dimension is not trusted (an absurd one
+    would make openpyxl pad every row to it): each row is as long as its own cells."""
     ws.reset_dimensions()
-    rows: list[tuple[int, Any]] = []
     seen = 0
     for i, r in enumerate(ws.iter_rows(values_only=True), 1):
         if i > limits.max_rows:
             _too_many_rows(fs, limits, ws.title)
-            return None
+            raise _LimitReached
         seen += len(r) + 1
         if seen > limits.max_cells:
             fs.add("too_many_cells", f"工作表“{ws.title}”的单元格超过 {limits.max_cells:,} 个的上限，未读取",
                    f"sheet has more than {limits.max_cells} cells", sheet=ws.title, row=i)
-            return None
+            raise _LimitReached
         if not r:
-            rows.append((i, _EMPTY_ROW))
+            yield i, _EMPTY_ROW
             continue
         cells = _within_limits(i, list(r), ws.title, fs, limits)
         if cells is None:
-            return None
-        rows.append((i, cells))
-    return rows
+            raise _LimitReached
+        yield i, cells
 
 
-def _formula_findings(content: bytes, grids: dict[str, tuple[TableData, list]], fs: _Findings) -> None:
+def _formula_findings(content: bytes, tables: dict[str, TableData], fs: _Findings) -> None:
     """A formula cell without a cached value (a workbook written by a program that does not
     calculate) would read as empty, i.e. "not reported": an error naming the cell instead. Reads
-    the workbook a second time with formulas (only when a worksheet holds any)."""
+    the workbook again, formulas and cached values side by side (only when a worksheet holds
+    formulas); a cached empty text ("" from =IF(...,"",...)) is a value."""
     import openpyxl
     from openpyxl.utils import get_column_letter
 
-    wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    wb_f = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=False)
+    wb_v = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     try:
-        for ws in wb.worksheets:
-            if ws.title not in grids:
+        for ws_f, ws_v in zip(wb_f.worksheets, wb_v.worksheets):
+            td = tables.get(ws_f.title)
+            if td is None:
                 continue
-            td, grid = grids[ws.title]
-            header = grid[td.header_row - 1][1]
-            ws.reset_dimensions()
-            for i, row in enumerate(ws.iter_rows(min_row=1, max_row=len(grid)), 1):
+            ws_f.reset_dimensions()
+            ws_v.reset_dimensions()
+            last = td.row_numbers[-1]
+            header: tuple = ()
+            pairs = zip(ws_f.iter_rows(max_row=last), ws_v.iter_rows(max_row=last, values_only=True))
+            for i, (row_f, row_v) in enumerate(pairs, 1):
                 if i <= td.header_row:
+                    header = row_v if i == td.header_row else header
                     continue
-                cached = grid[i - 1][1]
-                for cell in row:
+                for cell in row_f:
                     if getattr(cell, "data_type", None) != "f":
                         continue
                     j = cell.column - 1
-                    if j < len(cached) and cached[j] is not None:
+                    if j < len(row_v) and row_v[j] is not None:
                         continue
                     ref = f"{get_column_letter(cell.column)}{i}"
                     label = _text(header[j]) if j < len(header) and not _is_empty(header[j]) else f"第{j + 1}列"
                     fs.add("formula_without_value",
                            f"单元格 {ref} 是公式，但文件中没有保存计算结果；请在 Excel 中打开、计算并保存（或粘贴为数值）后重新报送",
                            f"cell {ref} holds a formula without a cached value", table=td.table.name,
-                           sheet=ws.title, row=i, column=label)
+                           sheet=ws_f.title, row=i, column=label)
     finally:
-        wb.close()
+        wb_f.close()
+        wb_v.close()
 
 
 def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = DEFAULT_LIMITS) -> list[TableData]:
@@ -933,28 +954,21 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
                f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return []
     tables = []
-    grids: dict[str, tuple[TableData, list]] = {}
     try:
-        sheets = wb.worksheets
-        for ws in sheets:
-            rows = _sheet_rows(ws, fs, limits)
-            if rows is None:
-                return []
-            if not rows or all(_blank(c) for _, c in rows):
-                continue
-            td = _table_of_grid(rows, source, ws.title, fs, required=False)
+        for ws in wb.worksheets:
+            td = _table_of_grid(_sheet_rows(ws, fs, limits), source, ws.title, fs, required=False)
             if td is not None:
                 tables.append(td)
-                if formulas:
-                    grids[ws.title] = (td, rows)
+    except _LimitReached:
+        return []
     except Exception as exc:  # noqa: BLE001 - a corrupt part of the zip surfaces while streaming
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法读取",
                f"xlsx cannot be read (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return []
     finally:
         wb.close()
-    if grids:
-        _formula_findings(content, grids, fs)
+    if formulas and tables:
+        _formula_findings(content, {td.sheet: td for td in tables}, fs)
     return tables
 
 
@@ -1005,25 +1019,32 @@ def _read_csv(content: bytes, source: str, fs: _Findings, limits: ReadLimits = D
             return [fast]
         del raw
         text, _enc = decode_text(content)
-    rows = []
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        td = _table_of_grid(_csv_rows(text, delimiter, fs, limits), source, None, fs, required=True)
+    except _LimitReached:
+        return []
+    return [td] if td is not None else []
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _csv_rows(text: str, delimiter: str, fs: _Findings, limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
+    """The CSV's rows (1-based, cells) as they are parsed, within the limits (raises _LimitReached
+    past one). Lines are cut as io.StringIO(newline="") cuts them, without copying the text."""
+    reader = csv.reader((m.group() for m in _LINE.finditer(text)), delimiter=delimiter)
     try:
         for i, r in enumerate(reader, 1):
             if i > limits.max_rows:
                 _too_many_rows(fs, limits)
-                return []
+                raise _LimitReached
             cells = _within_limits(i, r, None, fs, limits)
             if cells is None:
-                return []
-            rows.append((i, cells))
+                raise _LimitReached
+            yield i, cells
     except csv.Error as exc:
         fs.add("unreadable", f"CSV 格式错误：{exc}", f"CSV not parseable: {exc}", row=reader.line_num or None)
-        return []
-    if not rows or all(_blank(c) for _, c in rows):
-        fs.add("empty_file", "文件为空，没有任何数据", "file is empty")
-        return []
-    td = _table_of_grid(rows, source, None, fs, required=True)
-    return [td] if td is not None else []
+        raise _LimitReached from None
 
 
 # Columnar CSV path. A plain, well-formed CSV (the shape of every large delivery) is parsed by
