@@ -49,6 +49,7 @@ class ReadLimits:
     x 12 months = 1.8 M rows, about 150 MB of CSV); tests pass smaller ones."""
 
     max_file_bytes: int = 256 * 2**20  # the delivered file as it lies in the inbox
+    max_json_bytes: int = 128 * 2**20  # a JSON body (parsed whole: its objects take ~10x its size)
     max_rows: int = 2_000_000  # rows of one CSV, sheet or JSON body, title and header rows included
     max_columns: int = 256  # cells in one row (the widest table has 15 columns)
     max_cells: int = 40_000_000  # cells an xlsx may make the reader look at, empty ones included
@@ -167,8 +168,13 @@ def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimi
             refuse(s, f"{s}/", "inbox_not_a_folder", f"来源文件夹“{s}/”是链接或不是普通文件夹，已拒绝读取其中的任何文件",
                    f"source folder {s}/ is a link or not a plain folder; nothing in it is read")
             continue
-        with os.scandir(folder) as it:
-            entries = list(it)
+        try:
+            with os.scandir(folder) as it:
+                entries = list(it)
+        except OSError as exc:
+            refuse(s, f"{s}/", "inbox_unreadable", f"来源文件夹“{s}/”无法读取（{exc.strerror or exc}），其中的文件未读取",
+                   f"source folder {s}/ cannot be listed: {exc}")
+            continue
         for e in entries:
             if _ignored_name(e.name):
                 continue
@@ -199,6 +205,9 @@ def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimi
                     scan.deliveries.append(Delivery.from_path(Path(e.path), s))
                 except FileNotFoundError:
                     continue
+                except OSError as exc:  # e.g. no read permission, or a link swapped in since the scan
+                    refuse(s, e.name, "inbox_unreadable", f"“{shown}”无法读取（{exc.strerror or exc}），未读取",
+                           f"cannot read file: {exc}")
     if source is None and inbox.is_dir():
         with os.scandir(inbox) as it:
             strays = sorted((e for e in it if e.name not in SOURCES and not _ignored_name(e.name)),
@@ -1307,12 +1316,13 @@ def read_delivery(path: Path | str, source: str, *, content: bytes | None = None
     except OSError as exc:
         fs.add("unreadable", "文件无法读取", f"cannot read file: {exc}")
         return ReadResult([], fs.items)
-    if len(data) > limits.max_file_bytes:
-        fs.add("file_too_large", f"文件超过 {limits.max_file_bytes // 2**20:,} MB 的上限，未读取；请分成几份报送",
-               f"file larger than {limits.max_file_bytes} bytes")
+    suffix = p.suffix.lower()
+    cap = limits.max_json_bytes if suffix == ".json" else limits.max_file_bytes
+    if len(data) > cap:
+        fs.add("file_too_large", f"文件超过 {cap // 2**20:,} MB 的上限，未读取；请分成几份报送",
+               f"file larger than {cap} bytes")
         return ReadResult([], fs.items)
     tables: list[TableData] = []
-    suffix = p.suffix.lower()
     if not data.strip(b" \t\r\n\xef\xbb\xbf"):
         fs.add("empty_file", "文件为空（0 字节或只有空白）", "file is empty")
     elif suffix == ".xlsx" or (suffix not in SUPPORTED_SUFFIXES and data[:2] == b"PK"):

@@ -40,7 +40,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds, connect and each read
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 2.0  # seconds before the 2nd attempt; doubles each time
 DEFAULT_DEADLINE = 300.0  # seconds for the whole pull: every attempt, read and wait
-MAX_BODY_BYTES = DEFAULT_LIMITS.max_file_bytes  # decompressed; the readers' limit for a delivery
+MAX_BODY_BYTES = DEFAULT_LIMITS.max_json_bytes  # decompressed; the readers' limit for a JSON delivery
 MAX_REDIRECTS = 5
 _CHUNK = 1 << 16
 
