@@ -219,6 +219,36 @@ def test_unexpected_reader_failure_rejects_only_that_delivery(engine, tmp_path, 
     assert [r["period"] for r in core_rows(engine, "tax")] == ["2023-06", "2023-06"]
 
 
+@pytest.mark.parametrize("prefetch", ["thread", "process"])
+def test_file_over_the_size_limit_is_archived_and_rejected_unread(engine, tmp_path, monkeypatch, prefetch):
+    from mfg_indicators import extract
+
+    inbox = tmp_path / "inbox"
+    big = _tax_csv(inbox / "tax" / "big.csv", ents=range(1, 60))
+    small = _tax_csv(inbox / "tax" / "small.csv", period="2023-05")
+    assert small.stat().st_size < 2000 < big.stat().st_size
+    monkeypatch.setattr(extract, "DEFAULT_LIMITS", ReadLimits(max_file_bytes=2000))
+    rep = ingest_inbox(inbox, engine, config=CONFIG, archive_dir=tmp_path / "a", quarantine_dir=tmp_path / "q",
+                       prefetch=prefetch, move_rejected=False)
+    by = {o.file: o for o in rep.outcomes}
+    assert by["small.csv"].status == "accepted" and by["big.csv"].status == "rejected"
+    assert [f.rule for f in by["big.csv"].errors] == ["file_too_large"]
+    assert by["big.csv"].archive_path.read_bytes() == big.read_bytes()  # archived unchanged all the same
+    assert {r["period"] for r in core_rows(engine, "tax")} == {"2023-05"}
+
+
+def test_concurrent_archiving_of_one_delivery_never_fails(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mfg_indicators.extract import Delivery
+
+    d = Delivery.from_path(_tax_csv(tmp_path / "tax" / "6月.csv", ents=range(1, 2000)))
+    with ThreadPoolExecutor(8) as pool:
+        targets = list(pool.map(lambda _: archive_delivery(d, tmp_path / "archive"), range(16)))
+    assert len(set(targets)) == 1 and targets[0].read_bytes() == d.path.read_bytes()
+    assert sorted(p.name for p in targets[0].parent.iterdir()) == [targets[0].name, targets[0].name + ".sha256"]
+
+
 # --------------------------------------------------------------------------------------------
 # The inbox
 

@@ -29,6 +29,7 @@ import os
 import re
 import shutil
 import stat
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -64,6 +65,11 @@ class ReadLimits:
 
 
 DEFAULT_LIMITS = ReadLimits()
+
+
+def read_limits() -> ReadLimits:
+    """The limits in force (DEFAULT_LIMITS; a test may set smaller ones on this module)."""
+    return DEFAULT_LIMITS
 # File names in the archive and quarantine stay within this many bytes (NAME_MAX of ext4, XFS,
 # btrfs, NTFS): the delivered name is shortened there and kept whole in the records and reports.
 NAME_MAX_BYTES = 255
@@ -138,7 +144,7 @@ class InboxScan:
     findings: list[Finding] = field(default_factory=list)
 
 
-def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimits = DEFAULT_LIMITS) -> InboxScan:
+def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimits | None = None) -> InboxScan:
     """Every regular file in ``<inbox>/<source>/`` (all sources when None), in arrival order: file
     modification time, then name. Files of any suffix are returned (an unreadable one is rejected
     by the reader, with a report, rather than silently ignored).
@@ -148,6 +154,7 @@ def scan_inbox(inbox: Path | str, source: str | None = None, *, limits: ReadLimi
     a folder or file that belongs to no source, is reported, so that no delivery vanishes without
     a word. Hidden files, Excel lock files and partial downloads are ignored."""
     inbox = Path(inbox)
+    limits = limits or read_limits()
     sources = [source] if source else list(SOURCES)
     for s in sources:
         if s not in SOURCES:
@@ -296,7 +303,7 @@ def archive_delivery(delivery: Delivery, archive_dir: Path | str, *, content: by
     target = archive_path_for(delivery, archive_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not (target.exists() and target.stat().st_size == delivery.size and sha256_file(target) == delivery.sha256):
-        tmp = target.with_name(f".{target.name}.tmp")
+        tmp = _tmp_beside(target)
         if content is None:
             with open_regular(delivery.path) as src, open(tmp, "wb") as dst:
                 shutil.copyfileobj(src, dst, 1 << 20)
@@ -309,8 +316,17 @@ def archive_delivery(delivery: Delivery, archive_dir: Path | str, *, content: by
         os.replace(tmp, target)
     sidecar = target.with_name(target.name + ".sha256")
     if not sidecar.exists():
-        sidecar.write_text(sha256sum_line(delivery.sha256, target.name), encoding="utf-8", errors="surrogateescape")
+        tmp = _tmp_beside(sidecar)
+        tmp.write_text(sha256sum_line(delivery.sha256, target.name), encoding="utf-8", errors="surrogateescape")
+        os.replace(tmp, sidecar)
     return target
+
+
+def _tmp_beside(target: Path) -> Path:
+    """A hidden temporary name next to ``target``, short (within NAME_MAX whatever the target's
+    name) and unique to this writer, so that two runs archiving the same file never share one."""
+    return target.with_name(f".{hashlib.sha256(target.name.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
+                            f".{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1225,10 +1241,11 @@ def json_depth(text: str) -> int:
     return int(np.cumsum(steps, dtype=np.int64).max())
 
 
-def load_json(data: bytes | str, limits: ReadLimits = DEFAULT_LIMITS) -> Any:
+def load_json(data: bytes | str, limits: ReadLimits | None = None) -> Any:
     """``json.loads`` within the limits: raises JsonLimitError for nesting deeper than
     ``max_json_depth`` or an integer longer than ``max_int_digits`` (Python's int() refuses 4,300
     digits with a bare ValueError), json.JSONDecodeError / UnicodeDecodeError for bad JSON."""
+    limits = limits or read_limits()
     text = decode_text(data)[0] if isinstance(data, bytes) else data
     depth = json_depth(text)
     if depth > limits.max_json_depth:
@@ -1301,10 +1318,11 @@ def _read_json(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
 
 
 def read_delivery(path: Path | str, source: str, *, content: bytes | None = None,
-                  file_label: str | None = None, limits: ReadLimits = DEFAULT_LIMITS) -> ReadResult:
+                  file_label: str | None = None, limits: ReadLimits | None = None) -> ReadResult:
     """Read one delivered file into its tables, within ``limits``. Never raises for bad input:
     problems are error findings in the result (a file with any error yields no tables)."""
     p = Path(path)
+    limits = limits or read_limits()
     label = file_label or p.name
     fs = _Findings(source, label)
     try:

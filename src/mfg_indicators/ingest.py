@@ -29,8 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .config import PlanConfig
-from .extract import (DEFAULT_LIMITS, Delivery, ReadResult, TableData, archive_delivery, bounded_name, find_deliveries,
-                      open_regular, read_delivery, scan_inbox)
+from .extract import (Delivery, ReadResult, TableData, archive_delivery, bounded_name, find_deliveries, open_regular,
+                      read_delivery, read_limits, scan_inbox)
 from .feeds import TABLES, tables_of_source
 from .findings import ERROR, Finding
 from . import load
@@ -193,7 +193,7 @@ def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = F
     from .validate import ValidationRun
 
     content: bytes | None = None
-    if delivery.size <= DEFAULT_LIMITS.max_file_bytes:  # a larger file is archived, never held in memory
+    if delivery.size <= read_limits().max_file_bytes:  # a larger file is archived, never held in memory
         with open_regular(delivery.path) as fh:  # a link swapped in since the scan is refused
             content = fh.read()
         sha = hashlib.sha256(content).hexdigest()
