@@ -119,6 +119,22 @@ def test_xlsx_with_a_dtd_is_refused_by_name(tmp_path, dtd, where):
     assert f.rule == "xlsx_dtd" and "DTD" in f.message and f.file == "tax.xlsx"
 
 
+def test_xlsx_dtd_in_a_worksheet_part_of_any_name_is_refused(tmp_path):
+    p = _tax_xlsx(tmp_path / "tax.xlsx")
+    _rewrite_member(p, SHEET, _with_dtd(EXTERNAL, b"&x;"))
+    src = zipfile.ZipFile(p)
+    parts = {i.filename: src.read(i.filename) for i in src.infolist()}
+    src.close()
+    parts["xl/data/part1.dat"] = parts.pop(SHEET)  # the workbook's relations name the part
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"/xl/worksheets/sheet1.xml", b"/xl/data/part1.dat").replace(b'"worksheets/sheet1.xml"', b'"data/part1.dat"')
+    with zipfile.ZipFile(p, "w", zipfile.ZIP_DEFLATED) as out:
+        for name, data in parts.items():
+            out.writestr(name, data)
+    assert b"part1.dat" in parts["xl/_rels/workbook.xml.rels"]
+    assert _rules(read_delivery(p, "tax")) == {"xlsx_dtd"}
+
+
 def test_xlsx_absurd_dimension_is_not_trusted(tmp_path):
     p = _tax_xlsx(tmp_path / "tax.xlsx")
     _rewrite_member(p, SHEET, lambda x: re.sub(rb'<dimension ref="[^"]*"/>', b'<dimension ref="A1:XFD1048576"/>', x))
@@ -172,6 +188,16 @@ def test_json_depth_and_integer_size_are_findings(tmp_path, body, rule):
     p.write_text(body, encoding="utf-8")
     r = read_delivery(p, "tax")
     assert _rules(r) == {rule} and r.errors[0].file == "tax.json"
+
+
+def test_integer_beyond_64_bits_is_a_cell_finding(tmp_path):
+    from test_ingest_support import registry_rows
+
+    rows = registry_rows(2023, [1, 2])
+    rows[1][6] = "9" * 25  # 名录年份
+    p = write_csv(tmp_path / "registry.csv", headers("registry"), rows)
+    [f] = read_delivery(p, "registry").errors
+    assert (f.rule, f.row, f.column) == ("number_out_of_range", 3, "名录年份")
 
 
 def test_json_depth_ignores_brackets_in_strings():

@@ -8,7 +8,11 @@ file or sheet name, and coerces every cell to the type the feed contract gives i
     number -> float | int -> int | yesno (是/否) -> 1/0 | empty cell -> None ("not reported")
 
 Anything it cannot read is an error Finding naming file, sheet, row (1-based, as the sender sees
-it), column (the Chinese header) and a Chinese reason. Content rules (check digits, sums, ranges,
+it), column (the Chinese header) and a Chinese reason. Every reader works within ReadLimits (file
+size, rows, columns, cells, cell length, JSON depth and digits, xlsx parts, decompressed size and
+ratio) and streams what it can, so memory follows the limits, not the file; a breach, an xlsx
+declaring a DTD and a formula cell without a cached value are findings too. scan_inbox refuses
+links and special files and reports what lies where no delivery belongs. Content rules (check digits, sums, ranges,
 categories, duplicates) are not checked here: they belong to mfg_indicators.validate.
 
 The DataFrame handed to validate (``TableData.frame()``) has the warehouse column names plus
@@ -511,6 +515,8 @@ def _int(v: Any) -> int:
     f = _number(v)
     if not f.is_integer():
         raise CellError("not_an_integer", f"应为整数，实际为“{_clip(v)}”", f"expected an integer, got {v!r}")
+    if not -2**63 <= f < 2**63:  # what a warehouse integer (and pandas' Int64) holds
+        raise CellError("number_out_of_range", f"整数“{_clip(v)}”超出可保存的范围", f"integer {_clip(v)!r} out of range")
     return int(f)
 
 
@@ -861,8 +867,9 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
             if info.is_dir():
                 continue
             name = info.filename.lower()
-            xml = name.endswith((".xml", ".rels", ".vml"))
-            sheet = name.startswith("xl/worksheets/") and xml
+            # Every part but embedded media may be XML that openpyxl parses (a worksheet can be
+            # named anything by the workbook's relations).
+            xml = not name.startswith(("xl/media/", "xl/embeddings/", "docprops/thumbnail"))
             size, tail = 0, b""
             with zf.open(info) as fh:
                 while chunk := fh.read(1 << 20):
@@ -886,7 +893,7 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
                             fs.add("xlsx_dtd", f"Excel 文件的部件“{info.filename}”含有 DTD/实体声明（可被用于攻击），已拒绝读取",
                                    f"zip member {info.filename} declares a DTD or entities; refused")
                             return None
-                        if sheet and not formulas:
+                        if not formulas:
                             formulas = bool(_FORMULA_MARKER.search(window)) or (size == len(chunk) and b"\x00" in chunk[:64])
                         tail = window[-32:]
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError, zlib.error) as exc:
@@ -894,6 +901,11 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
                f"xlsx cannot be decompressed: {exc.__class__.__name__}: {exc}")
         return None
     return formulas
+
+
+def _refuse_dtd(fs: _Findings, exc: Exception) -> None:
+    fs.add("xlsx_dtd", "Excel 文件含有 DTD/实体声明（可被用于攻击），已拒绝读取",
+           f"xlsx declares a DTD or entities; refused ({exc.__class__.__name__})")
 
 
 _EMPTY_ROW: tuple = ()
@@ -972,8 +984,13 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
     formulas = _check_xlsx_container(content, fs, limits)
     if formulas is None:
         return []
+    from defusedxml import DefusedXmlException
+
     try:
         wb = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except DefusedXmlException as exc:  # openpyxl parses with defusedxml: a DTD the scan above missed
+        _refuse_dtd(fs, exc)
+        return []
     except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法打开",
                f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
@@ -985,6 +1002,9 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
             if td is not None:
                 tables.append(td)
     except _LimitReached:
+        return []
+    except DefusedXmlException as exc:
+        _refuse_dtd(fs, exc)
         return []
     except Exception as exc:  # noqa: BLE001 - a corrupt part of the zip surfaces while streaming
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法读取",
@@ -1201,6 +1221,8 @@ def _columnar_values(column: Column, trimmed: Any, empty: Any) -> list[Any] | No
         if t == "number":
             return floats.to_pylist()
         if not pc.all(pc.fill_null(pc.equal(pc.floor(floats), floats), True)).as_py():
+            return None
+        if not pc.all(pc.fill_null(pc.less(pc.abs(floats), 2.0**63), True)).as_py():  # the row reader reports it
             return None
         return [None if f is None else int(f) for f in floats.to_pylist()]
     # month, date, yesno: few distinct values; each is converted once by the row reader's rules.

@@ -142,7 +142,7 @@ def _validators():
     return validate_frame, validate_in_warehouse
 
 
-def _read_and_check(delivery: Delivery, content: bytes, config: PlanConfig,
+def _read_and_check(delivery: Delivery, content: bytes | None, config: PlanConfig,
                     seconds: dict[str, float], spans: list | None = None,
                     collector: Any = None) -> tuple[ReadResult, list[Finding]]:
     # One bad file never ends the run: whatever reading or checking it raises (a reader's bug, a
