@@ -164,6 +164,17 @@ def test_xlsx_zip_bomb_and_part_count_are_refused(tmp_path):
     assert _rules(read_delivery(q, "tax", limits=ReadLimits(max_zip_members=3))) == {"xlsx_too_many_parts"}
 
 
+@pytest.mark.parametrize("part,change", [
+    ("xl/workbook.xml", lambda x: x.replace(b"<sheets>", b"<sheets <")),
+    ("[Content_Types].xml", lambda x: x[: len(x) // 2]),
+    (SHEET, lambda x: x.replace(b"</sheetData>", b"<row r=")),
+], ids=["workbook_syntax", "content_types_cut", "sheet_cut"])
+def test_xlsx_with_broken_xml_is_unreadable_not_a_crash(tmp_path, part, change):
+    p = _rewrite_member(_tax_xlsx(tmp_path / "tax.xlsx"), part, change)
+    r = read_delivery(p, "tax")
+    assert _rules(r) == {"unreadable"} and "损坏" in r.errors[0].message
+
+
 def test_formula_without_cached_value_names_the_cell(tmp_path):
     rows = tax_rows("2023-06", [1, 2])
     rows[1][6] = "=D3+E3+F3"  # openpyxl saves the formula with no cached value, as scripts do

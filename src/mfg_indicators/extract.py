@@ -848,11 +848,10 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
     decompressing, not as declared), compression ratio, and DTDs in XML parts. None (with a
     finding) when the file must not be opened; else whether a worksheet holds formulas."""
     import zipfile
-    import zlib
 
     try:
         zf = zipfile.ZipFile(io.BytesIO(content))
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - as below
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法打开",
                f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return None
@@ -896,7 +895,7 @@ def _check_xlsx_container(content: bytes, fs: _Findings, limits: ReadLimits) -> 
                         if not formulas:
                             formulas = bool(_FORMULA_MARKER.search(window)) or (size == len(chunk) and b"\x00" in chunk[:64])
                         tail = window[-32:]
-    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, EOFError, OSError, zlib.error) as exc:
+    except Exception as exc:  # noqa: BLE001 - a corrupt zip raises BadZipFile, ValueError, zlib.error, EOFError ...
         fs.add("unreadable", "Excel 文件已损坏、不完整或已加密，无法读取",
                f"xlsx cannot be decompressed: {exc.__class__.__name__}: {exc}")
         return None
@@ -977,8 +976,6 @@ def _formula_findings(content: bytes, tables: dict[str, TableData], fs: _Finding
 
 
 def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = DEFAULT_LIMITS) -> list[TableData]:
-    import zipfile
-
     import openpyxl
 
     formulas = _check_xlsx_container(content, fs, limits)
@@ -991,7 +988,7 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
     except DefusedXmlException as exc:  # openpyxl parses with defusedxml: a DTD the scan above missed
         _refuse_dtd(fs, exc)
         return []
-    except (zipfile.BadZipFile, KeyError, OSError, EOFError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a corrupt part raises BadZipFile, KeyError, XMLSyntaxError, ...
         fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法打开",
                f"xlsx cannot be opened (corrupt or truncated): {exc.__class__.__name__}: {exc}")
         return []
@@ -1013,7 +1010,12 @@ def _read_xlsx(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
     finally:
         wb.close()
     if formulas and tables:
-        _formula_findings(content, {td.sheet: td for td in tables}, fs)
+        try:
+            _formula_findings(content, {td.sheet: td for td in tables}, fs)
+        except Exception as exc:  # noqa: BLE001 - the formulas' part of a corrupt file
+            fs.add("unreadable", "Excel 文件已损坏或不完整（可能传输中断），无法读取公式",
+                   f"xlsx formulas cannot be read: {exc.__class__.__name__}: {exc}")
+            return []
     return tables
 
 
