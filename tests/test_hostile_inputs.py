@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from mfg_indicators.config import load_config
-from mfg_indicators.extract import (DEFAULT_LIMITS, ReadLimits, archive_delivery, bounded_name, json_depth,
+from mfg_indicators.extract import (ReadLimits, archive_delivery, bounded_name, json_depth,
                                     load_json, read_delivery, scan_inbox)
 from mfg_indicators.ingest import ingest_inbox
 
@@ -212,7 +212,19 @@ def test_integer_beyond_64_bits_is_a_cell_finding(tmp_path):
 
 
 def test_json_depth_ignores_brackets_in_strings():
-    assert json_depth('{"records": [{"名称": "[[[{{{\\"]]]"}]}') == 3
+    assert json_depth(load_json('{"records": [{"名称": "[[[{{{\\"]]]"}]}')) == 3
+    assert _rules_of_json('{"records": [' + "[" * 40 + "]" * 40 + "]}") == {"json_too_deep"}  # under the parser's own limit
+    # a hostile tail (a string that never ends, full of escaped quotes) is answered at once
+    assert _rules_of_json('{"records": ["' + '\\"' * 200_000) == {"unreadable"}
+
+
+def _rules_of_json(text: str) -> set[str]:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "tax.json"
+        p.write_text(text, encoding="utf-8")
+        return _rules(read_delivery(p, "tax"))
     assert load_json(b'{"records": [{"n": 123456789012345678901234567890}]}')["records"][0]["n"] == \
         123456789012345678901234567890  # 30 digits: within the limit
 
