@@ -179,3 +179,38 @@ def test_hostile_json_answer_is_delivered_for_the_reader_to_reject(httpserver, t
     [d] = find_deliveries(tmp_path / "inbox", "tax")
     o = ingest_delivery(engine, d, config=load_config(), archive_dir=tmp_path / "a", quarantine_dir=tmp_path / "q")
     assert path.name == d.name and o.status == "rejected" and [f.rule for f in o.errors] == ["json_too_deep"]
+
+
+def test_server_trickling_its_headers_meets_the_deadline(tmp_path):
+    """A raw server on loopback that sends its status line and headers a byte at a time."""
+    import socket
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            conn.recv(4096)
+            for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                if stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(bytes([b]))
+                except OSError:  # the client shut its side
+                    return
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(HttpPullError, match="deadline of 1 s"):
+            pull_to_inbox("tax", tmp_path, endpoint=Endpoint(f"http://127.0.0.1:{port}/tax"), timeout=2, deadline=1,
+                          backoff=0)
+        assert time.perf_counter() - t0 < 2.9  # the ~10 s of headers were cut at the deadline
+    finally:
+        stop.set()
+        t.join(5)
+        srv.close()

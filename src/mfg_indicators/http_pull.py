@@ -11,9 +11,9 @@ a duplicate delivery).
 
 A pull is no way into the machine: the answer is read as a stream and refused past
 ``max_bytes`` once decompressed (a small gzip answer cannot fill the disk); every pull has an
-overall ``deadline`` (all attempts and waits, and a server trickling its body byte by byte, end
-there, at most one read ``timeout`` later); a redirect is followed only to the same scheme, host
-and port (never to another host, where the token would go); at most MAX_REDIRECTS of them.
+overall ``deadline`` (all attempts and waits; a server trickling its headers or body byte by byte
+has its connection shut at the deadline); a redirect is followed only to the same scheme, host and
+port (never to another host, where the token would go); at most MAX_REDIRECTS of them.
 
 Retry policy (the only one for a pull): timeouts, connection errors and 5xx answers are retried
 here, ``attempts`` in all with exponential backoff (``backoff`` seconds before the 2nd attempt,
@@ -26,6 +26,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import socket
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +98,64 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (u.hostname or "").lower(), u.port or {"http": 80, "https": 443}.get(scheme)
 
 
+class _Watch:
+    """The sockets one pull opened, shut when its deadline passes (a read blocked on a server that
+    sends a byte now and then returns at once)."""
+
+    def __init__(self) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self._lock = threading.Lock()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self.sockets.append(sock)
+            if self.fired:
+                self._shut(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            for sock in self.sockets:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+
+def _watched_adapter(watch: _Watch):
+    """A requests adapter whose connections register their sockets with ``watch`` (no retries of
+    its own: the one retry policy is fetch's)."""
+    import requests.adapters
+    import urllib3.connection
+    import urllib3.connectionpool
+
+    def watched(base):
+        class Connection(base):
+            def _new_conn(self):
+                sock = super()._new_conn()
+                watch.add(sock)
+                return sock
+        return Connection
+
+    class HTTPPool(urllib3.connectionpool.HTTPConnectionPool):
+        ConnectionCls = watched(urllib3.connection.HTTPConnection)
+
+    class HTTPSPool(urllib3.connectionpool.HTTPSConnectionPool):
+        ConnectionCls = watched(urllib3.connection.HTTPSConnection)
+
+    class Adapter(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
+
+    return Adapter(max_retries=0)
+
+
 def fetch(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT, attempts: int = DEFAULT_ATTEMPTS,
           backoff: float = DEFAULT_BACKOFF, deadline: float = DEFAULT_DEADLINE, max_bytes: int = MAX_BODY_BYTES,
           session=None) -> bytes:
@@ -105,16 +165,25 @@ def fetch(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT, attempts: int
     import tenacity
 
     http = session or requests.Session()
+    watch = _Watch()
+    adapter = _watched_adapter(watch)
+    http.mount("http://", adapter)
+    http.mount("https://", adapter)
     headers = {"Accept": "application/json"}
     if endpoint.token:
         headers["Authorization"] = f"Bearer {endpoint.token}"
     ends = time.monotonic() + deadline
+    late = f"GET {endpoint.url}: no complete answer within the pull's deadline of {deadline:g} s; refused"
 
     def attempt() -> bytes:
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise HttpPullError(f"GET {endpoint.url}: no answer within the pull's deadline of {deadline:g} s")
-        return _get(http, endpoint.url, headers, timeout, min(timeout, left), ends, deadline, max_bytes)
+        if time.monotonic() >= ends:
+            raise HttpPullError(late)
+        try:
+            return _get(http, endpoint.url, headers, timeout, ends, late, max_bytes)
+        except _Transient:
+            if watch.fired:
+                raise HttpPullError(late) from None
+            raise
 
     def before_sleep(state: tenacity.RetryCallState) -> None:
         log.warning("GET %s attempt %d/%d failed: %s", endpoint.url, state.attempt_number, attempts,
@@ -124,22 +193,27 @@ def fetch(endpoint: Endpoint, *, timeout: float = DEFAULT_TIMEOUT, attempts: int
         stop=tenacity.stop_after_attempt(max(1, attempts)) | tenacity.stop_before_delay(deadline),
         wait=tenacity.wait_exponential(multiplier=backoff, exp_base=2, min=0, max=max(backoff, 0) * 2 ** 10),
         retry=tenacity.retry_if_exception_type(_Transient), before_sleep=before_sleep, reraise=True)
+    timer = threading.Timer(deadline, watch.fire)
+    timer.daemon = True
+    timer.start()
     try:
         return retrying(attempt)
     except _Transient as exc:
         n = retrying.statistics.get("attempt_number", attempts)
         raise HttpPullError(f"GET {endpoint.url} failed after {n} attempt(s): {exc}") from None
+    finally:
+        timer.cancel()
+        adapter.close()
 
 
-def _get(http, url: str, headers: dict, timeout: float, first_timeout: float, ends: float, deadline: float,
-         max_bytes: int) -> bytes:
+def _get(http, url: str, headers: dict, timeout: float, ends: float, late: str, max_bytes: int) -> bytes:
     """One attempt: the GET, same-origin redirects, and the body read against the limits."""
     import requests
 
     origin = _origin(url)
     for _ in range(MAX_REDIRECTS + 1):
         try:
-            resp = http.get(url, headers=headers, timeout=max(0.001, min(first_timeout, ends - time.monotonic())),
+            resp = http.get(url, headers=headers, timeout=max(0.001, min(timeout, ends - time.monotonic())),
                             stream=True, allow_redirects=False)
         except requests.Timeout:
             raise _Transient(f"timed out after {timeout:g} s") from None
@@ -154,7 +228,7 @@ def _get(http, url: str, headers: dict, timeout: float, first_timeout: float, en
                 url = target
                 continue
             if resp.status_code == 200:
-                return _read_body(resp, url, timeout, ends, deadline, max_bytes)
+                return _read_body(resp, url, timeout, ends, late, max_bytes)
             if 500 <= resp.status_code < 600:
                 raise _Transient(f"HTTP {resp.status_code} {resp.reason}")
             raise HttpPullError(f"GET {url} answered HTTP {resp.status_code} {resp.reason}; "
@@ -162,7 +236,7 @@ def _get(http, url: str, headers: dict, timeout: float, first_timeout: float, en
     raise HttpPullError(f"GET {url}: more than {MAX_REDIRECTS} redirects; refused")
 
 
-def _read_body(resp, url: str, timeout: float, ends: float, deadline: float, max_bytes: int) -> bytes:
+def _read_body(resp, url: str, timeout: float, ends: float, late: str, max_bytes: int) -> bytes:
     import requests
     import urllib3.exceptions
 
@@ -173,12 +247,13 @@ def _read_body(resp, url: str, timeout: float, ends: float, deadline: float, max
     try:
         while True:
             if time.monotonic() > ends:
-                raise HttpPullError(f"GET {url}: the answer did not arrive within the pull's deadline of {deadline:g} s "
-                                    f"({len(body):,} bytes so far); refused")
-            # read1: whatever has arrived (at most _CHUNK bytes once decompressed), so a trickling
-            # server meets the deadline check above at least once per read timeout.
+                raise HttpPullError(f"{late} ({len(body):,} bytes had arrived)")
+            # read1: whatever has arrived (at most _CHUNK bytes once decompressed); a read still
+            # blocked at the deadline ends when the watch shuts the socket.
             chunk = resp.raw.read1(_CHUNK, decode_content=True)
             if not chunk:
+                if time.monotonic() >= ends:  # the end of a socket shut at the deadline
+                    raise HttpPullError(f"{late} ({len(body):,} bytes had arrived)")
                 return bytes(body)
             body += chunk
             if len(body) > max_bytes:
