@@ -29,6 +29,7 @@ import io
 import itertools
 import json
 import math
+import operator
 import os
 import re
 import shutil
@@ -1079,12 +1080,16 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 def _csv_rows(text: str, delimiter: str, fs: _Findings, limits: ReadLimits) -> Iterator[tuple[int, list[str]]]:
     """The CSV's rows (1-based, cells) as they are parsed, within the limits (raises _LimitReached
     past one). Lines are cut as io.StringIO(newline="") cuts them, without copying the text."""
-    reader = csv.reader((m.group() for m in _LINE.finditer(text)), delimiter=delimiter)
+    reader = csv.reader(map(operator.methodcaller("group"), _LINE.finditer(text)), delimiter=delimiter)
+    max_rows, max_columns, max_chars = limits.max_rows, limits.max_columns, limits.max_cell_chars
     try:
         for i, r in enumerate(reader, 1):
-            if i > limits.max_rows:
+            if i > max_rows:
                 _too_many_rows(fs, limits)
                 raise _LimitReached
+            if len(r) <= max_columns and sum(map(len, r)) <= max_chars:  # the usual row, at C speed
+                yield i, r
+                continue
             cells = _within_limits(i, r, None, fs, limits)
             if cells is None:
                 raise _LimitReached
