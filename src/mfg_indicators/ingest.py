@@ -29,7 +29,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .config import PlanConfig
-from .extract import Delivery, ReadResult, TableData, archive_delivery, find_deliveries, read_delivery
+from .extract import (Delivery, ReadResult, TableData, archive_delivery, bounded_name, find_deliveries, open_regular,
+                      read_delivery, read_limits, scan_inbox)
 from .feeds import TABLES, tables_of_source
 from .findings import ERROR, Finding
 from . import load
@@ -86,6 +87,9 @@ class DeliveryOutcome:
 @dataclass
 class IngestReport:
     outcomes: list[DeliveryOutcome] = field(default_factory=list)
+    # What the inbox holds that is no delivery (links, special files, sub-folders, folders of no
+    # source): errors, reported with the rejections (extract.scan_inbox).
+    inbox_findings: list[Finding] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[DeliveryOutcome]:
@@ -102,7 +106,7 @@ class IngestReport:
     @property
     def rejected(self) -> list[Finding]:
         """Every error of every rejected delivery (Finding.as_rejection() gives the JSON item)."""
-        return [f for o in self.rejected_files for f in o.errors]
+        return [f for o in self.rejected_files for f in o.errors] + [f for f in self.inbox_findings if f.is_error]
 
     @property
     def warnings(self) -> list[Finding]:
@@ -114,7 +118,7 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.rejected_files else 0
+        return 2 if self.rejected else 0
 
     def periods_by_source(self) -> dict[str, list[str]]:
         out: dict[str, set[str]] = {}
@@ -138,27 +142,36 @@ def _validators():
     return validate_frame, validate_in_warehouse
 
 
-def _read_and_check(delivery: Delivery, content: bytes, config: PlanConfig,
+def _read_and_check(delivery: Delivery, content: bytes | None, config: PlanConfig,
                     seconds: dict[str, float], spans: list | None = None,
                     collector: Any = None) -> tuple[ReadResult, list[Finding]]:
-    t0 = time.perf_counter()
-    result = read_delivery(delivery.path, delivery.source, content=content, file_label=delivery.name)
-    t1 = time.perf_counter()
-    seconds["read"] = t1 - t0
-    if spans is not None:
-        spans.append(("read", t0, t1))
-    findings = list(result.findings)
-    if result.errors:
-        return result, findings
-    validate_frame, _ = _validators()
-    t0 = time.perf_counter()
-    for td in result.tables:
-        findings.extend(validate_frame(td.table, td.frame(), source=delivery.source, file=delivery.name,
-                                       sheet=td.sheet, config=config, collector=collector))
-    t1 = time.perf_counter()
-    seconds["validate"] = t1 - t0
-    if spans is not None:
-        spans.append(("validate", t0, t1))
+    # One bad file never ends the run: whatever reading or checking it raises (a reader's bug, a
+    # parser's limit, memory) rejects this delivery with a finding; the traceback goes to the log.
+    try:
+        t0 = time.perf_counter()
+        result = read_delivery(delivery.path, delivery.source, content=content, file_label=delivery.name)
+        t1 = time.perf_counter()
+        seconds["read"] = t1 - t0
+        if spans is not None:
+            spans.append(("read", t0, t1))
+        findings = list(result.findings)
+        if result.errors:
+            return result, findings
+        validate_frame, _ = _validators()
+        t0 = time.perf_counter()
+        for td in result.tables:
+            findings.extend(validate_frame(td.table, td.frame(), source=delivery.source, file=delivery.name,
+                                           sheet=td.sheet, config=config, collector=collector))
+        t1 = time.perf_counter()
+        seconds["validate"] = t1 - t0
+        if spans is not None:
+            spans.append(("validate", t0, t1))
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.exception("%s/%s: reading or checking failed; the delivery is rejected", delivery.source, delivery.name)
+        failed = Finding(level=ERROR, source=delivery.source, rule="read_failed", file=delivery.name,
+                         message=f"读取或检查文件时出错（{exc.__class__.__name__}），整份文件未入库；请检查文件是否完整、格式是否正确后重新报送",
+                         message_en=f"reading or checking failed: {exc.__class__.__name__}: {exc}")
+        return ReadResult([], [failed]), [failed]
     return result, findings
 
 
@@ -168,7 +181,7 @@ class _Prepared:
     previous delivery's load). Nothing here touches the warehouse."""
 
     delivery: Delivery
-    content: bytes
+    content: bytes | None  # None: over the size limit (archived from the file, not read)
     result: ReadResult
     findings: list[Finding]
     seconds: dict[str, float]
@@ -179,11 +192,14 @@ class _Prepared:
 def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = False) -> _Prepared:
     from .validate import ValidationRun
 
-    content = delivery.path.read_bytes()
-    sha = hashlib.sha256(content).hexdigest()
-    if sha != delivery.sha256 or len(content) != delivery.size:  # changed since it was found
-        st = delivery.path.stat()
-        delivery = dataclasses.replace(delivery, sha256=sha, size=len(content), mtime=st.st_mtime)
+    content: bytes | None = None
+    if delivery.size <= read_limits().max_file_bytes:  # a larger file is archived, never held in memory
+        with open_regular(delivery.path) as fh:  # a link swapped in since the scan is refused
+            content = fh.read()
+        sha = hashlib.sha256(content).hexdigest()
+        if sha != delivery.sha256 or len(content) != delivery.size:  # changed since it was found
+            st = delivery.path.stat()
+            delivery = dataclasses.replace(delivery, sha256=sha, size=len(content), mtime=st.st_mtime)
     seconds: dict[str, float] = {}
     spans: list = []
     run = ValidationRun()
@@ -333,10 +349,14 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
     "process" (reading and validation on the second core; pays a process start and GX import) or
     "auto" (a process when the new files add up to PREFETCH_PROCESS_MIN_BYTES or more)."""
     found: list[Delivery] = []
-    for s in sources or [None]:
-        found.extend(find_deliveries(inbox, s))
-    found.sort(key=lambda d: (d.mtime, d.name, d.source))
     report = IngestReport()
+    for s in sources or [None]:
+        scan = scan_inbox(inbox, s)
+        found.extend(scan.deliveries)
+        report.inbox_findings.extend(scan.findings)
+    for f in report.inbox_findings:
+        log.error("%s", f.log_line())
+    found.sort(key=lambda d: (d.mtime, d.name, d.source))
     if not found:
         return report
     if progress is not None and getattr(progress, "total", 0) is None:
@@ -407,9 +427,9 @@ def _quarantine(outcome: DeliveryOutcome, quarantine_dir: Path, *, move: bool) -
     d = outcome.delivery
     folder = quarantine_dir / d.source
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / d.name
+    target = folder / bounded_name(d.name, reserve=len(".report.json"))
     if target.exists() or Path(f"{target}.report.json").exists():
-        target = folder / f"{d.sha256[:16]}__{d.name}"
+        target = folder / bounded_name(d.name, prefix=f"{d.sha256[:16]}__", reserve=len(".report.json"))
     if move:
         shutil.move(str(d.path), target)
     else:
