@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-from .feeds import SOURCES, TABLES, YES_NO, Column, Table, match_table, normalize_header, tables_of_source
-from .findings import ERROR, WARNING, Finding
+from ..feeds import SOURCES, TABLES, YES_NO, Column, Table, match_table, normalize_header, tables_of_source
+from ..findings import ERROR, WARNING, Finding
 
 SUPPORTED_SUFFIXES = (".csv", ".xlsx", ".json")
 HEADER_SCAN_ROWS = 30  # title rows above the header: look this far down for the header row
