@@ -270,13 +270,13 @@ def test_unexpected_reader_failure_rejects_only_that_delivery(engine, tmp_path, 
 
 @pytest.mark.parametrize("prefetch", ["thread", "process"])
 def test_file_over_the_size_limit_is_archived_and_rejected_unread(engine, tmp_path, monkeypatch, prefetch):
-    from mfg_indicators import extract
+    from mfg_indicators.extract import limits
 
     inbox = tmp_path / "inbox"
     big = _tax_csv(inbox / "tax" / "big.csv", ents=range(1, 60))
     small = _tax_csv(inbox / "tax" / "small.csv", period="2023-05")
     assert small.stat().st_size < 2000 < big.stat().st_size
-    monkeypatch.setattr(extract, "DEFAULT_LIMITS", ReadLimits(max_file_bytes=2000))
+    monkeypatch.setattr(limits, "DEFAULT_LIMITS", ReadLimits(max_file_bytes=2000))
     rep = ingest_inbox(inbox, engine, config=CONFIG, archive_dir=tmp_path / "a", quarantine_dir=tmp_path / "q",
                        prefetch=prefetch, move_rejected=False)
     by = {o.file: o for o in rep.outcomes}
