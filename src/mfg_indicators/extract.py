@@ -27,6 +27,7 @@ import math
 import os
 import re
 import shutil
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -124,7 +125,7 @@ def archive_delivery(delivery: Delivery, archive_dir: Path | str, *, content: by
     target = archive_path_for(delivery, archive_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     if not (target.exists() and target.stat().st_size == delivery.size and sha256_file(target) == delivery.sha256):
-        tmp = target.with_name(f".{target.name}.tmp")
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # own per writer
         if content is None:
             shutil.copyfile(delivery.path, tmp)
         else:
