@@ -21,13 +21,14 @@ def energy_rows(period: str, enterprises: list[int]) -> list[list]:
     return [[uscc(n), f"云和县企业{n}有限公司", period, 100.0 + n, 20.0 + n] for n in enterprises]
 
 
-def small_inbox(root: Path) -> Path:
-    """Registry, tax and energy for 2023-01…06: a duplicate, a corrected month and one bad file."""
+def small_inbox(root: Path, months: int = 6) -> Path:
+    """Registry, tax and energy for 2023-01…``months``: a duplicate, a corrected month and one
+    bad file."""
     inbox = root / "inbox"
     firms = [1, 2, 3, 4, 5]
     write_csv(inbox / "registry" / "名录2023.csv", headers("registry"), registry_rows(2023, firms), mtime=T0)
     t = T0 + 10
-    for m in range(1, 7):
+    for m in range(1, months + 1):
         write_csv(inbox / "tax" / f"2023年{m}月.csv", headers("tax"), tax_rows(f"2023-{m:02d}", firms, base=10 + m),
                   mtime=t)
         write_csv(inbox / "energy" / f"2023年{m}月能耗.csv", headers("energy"), energy_rows(f"2023-{m:02d}", firms),

@@ -1,13 +1,15 @@
 """One delivery end to end, and the whole inbox: archive → read → validate → load, or quarantine.
 
-This is the single code path the CLI ``run`` and the feed DAGs share:
+This is the single code path the CLI ``run`` and the feed DAGs share (both call ingest_inbox; a
+feed DAG with ``sources=[its source]``):
 
     find_deliveries(inbox, source)            -> [Delivery]          (extract; arrival order)
     ingest_delivery(engine, delivery, ...)    -> DeliveryOutcome     (accepted | duplicate | rejected)
-    ingest_inbox(inbox, engine, ...)          -> IngestReport
+    ingest_inbox(inbox, engine, ...)          -> IngestReport        (read-ahead; ANALYZE at the end)
 
-Write–audit–publish runs in ONE transaction per delivery: stage rows, run the in-warehouse checks,
-publish to core, clear staging, record the delivery. Any error rolls everything back; the file then
+Write–audit–publish runs in ONE transaction per delivery: take the delivery's load locks (concurrent
+runs take turns; see load.lock_for_load), look again whether it was accepted meanwhile, stage rows,
+run the in-warehouse checks, publish to core, clear staging, record the delivery. Any error rolls everything back; the file then
 moves to ``<quarantine_dir>/<source>/`` with a JSON and a Chinese text report next to it. Nothing
 about a rejected delivery is written to the warehouse.
 """

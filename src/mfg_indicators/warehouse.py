@@ -97,7 +97,7 @@ def get_engine(url: str | None = None) -> Engine:
             # A writer takes the file's write lock when it begins (waiting up to busy_timeout),
             # not at its first write: a deferred transaction that read first could otherwise
             # fail with "database is locked" instead of waiting.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(_IMMEDIATE) else "BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_LOCK) else "BEGIN")
 
         return engine
     connect_args: dict[str, object] = {}
@@ -116,7 +116,10 @@ def get_engine(url: str | None = None) -> Engine:
     return create_engine(url, connect_args=connect_args)
 
 
-_IMMEDIATE = "mfg_write_lock"
+# Execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE (the file's write lock
+# from the start). For a transaction that reads and then writes: begun deferred, it could not
+# wait for a neighbour's commit and would fail with "database is locked".
+WRITE_LOCK = "mfg_write_lock"
 
 
 @contextmanager
@@ -124,7 +127,7 @@ def immediate(engine: Engine) -> Iterator[Connection]:
     """A write transaction that holds the warehouse's write lock from its start on SQLite
     (``BEGIN IMMEDIATE``); a plain transaction on PostgreSQL (which locks row by row, and where
     the callers take advisory locks). Commits on success, rolls back on error."""
-    with engine.connect().execution_options(**{_IMMEDIATE: True}) as conn:
+    with engine.connect().execution_options(**{WRITE_LOCK: True}) as conn:
         with conn.begin():
             yield conn
 
