@@ -11,6 +11,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -19,10 +20,9 @@ import psutil
 import pytest
 from sqlalchemy import text
 
-from mfg_indicators.load import _lock_key, PG_LOCK_NAMESPACE_LOAD
 from mfg_indicators.warehouse import connect, get_engine
 
-from run_support import PERIOD, env, run_args, run_cli, small_inbox
+from run_support import CLI, PERIOD, env, run_args, run_cli, small_inbox
 from test_ingest_support import headers, registry_rows, tax_rows, write_csv
 
 
@@ -38,6 +38,14 @@ def _log_of(line: str) -> Path:
 
 
 # --- missing inbox, month without data -------------------------------------------------------
+
+
+def test_exit_codes_are_in_the_help():
+    r = run_cli([CLI, "run", "--help"])
+    assert r.returncode == 0
+    for code in ("0 every delivery accepted", "2 a delivery was rejected", "3 the warehouse did not",
+                 "4 no accepted data", "5 a fault of the machine"):
+        assert code in " ".join(r.stdout.split()), code
 
 
 def test_missing_inbox_is_an_error(warehouse_url, tmp_path):
@@ -190,6 +198,8 @@ def _hold_the_tax_load_lock(url: str):
 
     import psycopg
 
+    from mfg_indicators.load import PG_LOCK_NAMESPACE_LOAD, _lock_key
+
     if url.startswith("sqlite"):
         conn = sqlite3.connect(url[len("sqlite:///"):], isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
@@ -221,6 +231,38 @@ def test_a_lock_kept_by_a_neighbour_fails_the_load_with_one_line(warehouse_url, 
         engine.dispose()
     r = run_cli(run_args(inbox, warehouse_url, tmp_path / "out", tmp_path))  # the neighbour is gone
     assert r.returncode == 2, r.stderr[-3000:]  # the sample's one bad file
+
+
+_FROZEN_CLIENT = r"""
+import sys
+from sqlalchemy import text
+from mfg_indicators.warehouse import get_engine
+
+conn = get_engine(sys.argv[1]).connect()
+conn.execute(text("LOCK TABLE stg_tax IN ACCESS EXCLUSIVE MODE"))  # what a tax load's TRUNCATE holds
+print("locked", flush=True)
+sys.stdin.read()  # holds the transaction open until it is stopped or killed
+"""
+
+
+def test_a_frozen_client_does_not_keep_its_lock(pg_server, tmp_path):
+    """A warehouse connection whose client froze inside its transaction holding a tax load's lock
+    (stopped, not killed: the socket stays open) is ended by the server, and the tax load it
+    blocked goes on."""
+    url = pg_server("frozen")
+    connect(url).dispose()
+    inbox = small_inbox(tmp_path)
+    client = subprocess.Popen([sys.executable, "-c", _FROZEN_CLIENT, url], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, env=env(MFG_WAREHOUSE_IDLE_TIMEOUT="2"))
+    try:
+        assert client.stdout.readline().strip() == "locked"
+        os.kill(client.pid, signal.SIGSTOP)
+        r = run_cli(run_args(inbox, url, tmp_path / "out", tmp_path), MFG_WAREHOUSE_LOCK_TIMEOUT="120", timeout=300)
+    finally:
+        client.kill()
+        client.wait()
+    assert r.returncode == 2, r.stderr[-3000:]  # loaded, with the sample's one bad file rejected
+    assert "1 rejected" in r.stderr
 
 
 def test_postgresql_sessions_cannot_keep_locks_forever(pg_server):
