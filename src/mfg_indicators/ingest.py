@@ -7,11 +7,12 @@ feed DAG with ``sources=[its source]``):
     ingest_delivery(engine, delivery, ...)    -> DeliveryOutcome     (accepted | duplicate | rejected)
     ingest_inbox(inbox, engine, ...)          -> IngestReport        (read-ahead; ANALYZE at the end)
 
-Write–audit–publish runs in ONE transaction per delivery: take the delivery's load locks (concurrent
-runs take turns; see load.lock_for_load), look again whether it was accepted meanwhile, stage rows,
-run the in-warehouse checks, publish to core, clear staging, record the delivery. Any error rolls everything back; the file then
-moves to ``<quarantine_dir>/<source>/`` with a JSON and a Chinese text report next to it. Nothing
-about a rejected delivery is written to the warehouse.
+Write–audit–publish runs in ONE transaction per delivery: take the delivery's load locks
+(concurrent runs take turns; see load.lock_for_load), look again whether it was accepted
+meanwhile, stage rows, run the in-warehouse checks, publish to core, clear staging, record the
+delivery. Any error rolls everything back; the file then moves to ``<quarantine_dir>/<source>/``
+with a JSON and a Chinese text report next to it. Nothing about a rejected delivery is written to
+the warehouse.
 """
 
 from __future__ import annotations
@@ -341,6 +342,9 @@ def ingest_delivery(engine: Engine, delivery: Delivery, *, config: PlanConfig, a
     return outcome
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """Initializer of the read-ahead process: it must not outlive the run that started it (killed
     with -9, it would otherwise keep its memory and, forked, the run's open warehouse sockets,
@@ -356,9 +360,6 @@ def _die_with_parent(parent_pid: int) -> None:
     if os.getppid() != parent_pid:  # the parent died before the line above took effect
         os._exit(1)
     threading.Thread(target=_watch_parent, args=(parent_pid,), name="mfg-watch-parent", daemon=True).start()
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:

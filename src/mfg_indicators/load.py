@@ -255,6 +255,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
-__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted", "lock_for_load", "publish",
-           "record_delivery",
+__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted",
+           "lock_for_load", "publish", "record_delivery",
            "snapshot", "stage"]

@@ -207,8 +207,6 @@ def _lock(conn: Connection) -> None:
 
 def upgrade(engine: Engine, migrations_dir: Path | None = None) -> list[str]:
     """Bring the warehouse to the newest schema. Returns the file names applied now."""
-    from alembic.runtime.migration import MigrationContext
-
     from .warehouse import immediate
 
     migrations_dir = Path(migrations_dir or MIGRATIONS_DIR)
@@ -218,6 +216,8 @@ def upgrade(engine: Engine, migrations_dir: Path | None = None) -> list[str]:
         conn.rollback()
     if state.has_alembic and state.has_checksum_column and not _check(state, files):
         return []
+    from alembic.runtime.migration import MigrationContext
+
     with immediate(engine) as conn:
         _lock(conn)
         state = _state(conn)  # again, under the lock: a neighbour may have migrated meanwhile

@@ -11,7 +11,8 @@ function as the CLI (mfg_indicators.ingest.ingest_inbox, limited to the DAG's so
   ``mfg_feed_<source>`` into the inbox. Otherwise the file drop is used.
 * ``ingest`` processes every new delivery in arrival order; a rejected one is quarantined and the
   others still load. Two feed DAGs (or a DAG and a CLI run) at once take turns per table inside
-  the load (see ingest/load), so neither rejects good data nor loads anything twice. ``emit_asset_event`` then emits ``Asset(name="feed_<source>")`` with extra
+  the load (see ingest/load), so neither rejects good data nor loads anything twice.
+  ``emit_asset_event`` then emits ``Asset(name="feed_<source>")`` with extra
   ``{"periods": [...], "deliveries": [...]}`` (skipped when nothing new was accepted), and
   ``fail_on_rejected`` raises, naming every rejection, so the run fails where people look.
 
