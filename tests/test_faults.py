@@ -265,8 +265,8 @@ def test_a_frozen_client_does_not_keep_its_lock(pg_server, tmp_path):
     assert "1 rejected" in r.stderr
 
 
-def test_postgresql_sessions_cannot_keep_locks_forever(pg_server):
-    engine = get_engine(pg_server("sessions"))
+def test_postgresql_connections_cannot_keep_locks_forever(pg_server):
+    engine = get_engine(pg_server("limits"))
     try:
         with engine.connect() as conn:
             got = {k: conn.execute(text(f"SHOW {k}")).scalar()

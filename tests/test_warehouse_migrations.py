@@ -28,7 +28,7 @@ def _copy_migrations(tmp_path: Path, upto: str | None = None) -> Path:
 # A function whose body has statements ending in ';' at line end, '$$' quoting, and a literal
 # with a semicolon; on SQLite the same shape as a trigger body.
 BODY_PG = """\
--- 090: bookkeeping helper (test)
+-- 090: a note trigger (test)
 CREATE FUNCTION mfg_test_touch() RETURNS trigger AS $$
 BEGIN
     NEW.note := 'touched; twice';
@@ -41,7 +41,7 @@ CREATE TRIGGER mfg_test_note_touch BEFORE INSERT ON mfg_test_note
     FOR EACH ROW EXECUTE FUNCTION mfg_test_touch();
 """
 BODY_SQLITE = """\
--- 090: bookkeeping helper (test)
+-- 090: a note trigger (test)
 CREATE TABLE mfg_test_note (id INTEGER PRIMARY KEY, note TEXT);
 CREATE TRIGGER mfg_test_note_touch AFTER INSERT ON mfg_test_note
 BEGIN

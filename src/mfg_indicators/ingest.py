@@ -348,7 +348,7 @@ _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 def _die_with_parent(parent_pid: int) -> None:
     """Initializer of the read-ahead process: it must not outlive the run that started it (killed
     with -9, it would otherwise keep its memory and, forked, the run's open warehouse sockets,
-    whose sessions then keep their locks). Linux: the kernel sends SIGKILL when the parent dies
+    whose connections then keep their locks). Linux: the kernel sends SIGKILL when the parent dies
     (prctl PR_SET_PDEATHSIG). Everywhere: a thread that ends the process once its parent is gone.
     multiprocessing has no option for either, hence these few lines."""
     if sys.platform.startswith("linux"):

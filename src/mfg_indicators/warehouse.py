@@ -50,7 +50,7 @@ def timeouts() -> dict[str, float]:
     * ``lock`` (MFG_WAREHOUSE_LOCK_TIMEOUT, 600): for a lock a neighbouring load holds (then the
       delivery fails with a message; a load waits, it does not fail, up to this long);
     * ``statement`` (MFG_WAREHOUSE_STATEMENT_TIMEOUT, 1800): for one statement;
-    * ``idle_in_transaction`` (MFG_WAREHOUSE_IDLE_TIMEOUT, 120): PostgreSQL ends a session that
+    * ``idle_in_transaction`` (MFG_WAREHOUSE_IDLE_TIMEOUT, 120): PostgreSQL ends a connection that
       holds a transaction open without a word this long (a client that vanished keeps no lock);
     * ``busy`` (MFG_SQLITE_BUSY_TIMEOUT, 600): SQLite's wait for the file's write lock."""
     return {"connect": _seconds("MFG_WAREHOUSE_CONNECT_TIMEOUT", 10),
