@@ -184,3 +184,11 @@ def test_feed_dag_fails_visibly_on_rejection_after_loading_the_rest(airflow_db, 
         assert [r["period"] for r in core_rows(engine, "energy")] == ["2023-06"]
     finally:
         engine.dispose()
+
+
+def test_feed_dag_fails_when_the_inbox_is_missing(airflow_db, bag, feed_env):
+    assert not feed_env["inbox"].exists()
+    dr = _test_run(bag.dags["feed_stats"])
+    assert dr.state == "failed"
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert states["find_new_deliveries"] == "failed"  # at once, not after retries

@@ -96,10 +96,16 @@ def make_feed_dag(source: str):
         def find_new_deliveries(pulled: str | None) -> list[str]:
             """Files in the inbox whose bytes were not accepted before, in arrival order."""
             from mfg_indicators.extract import find_deliveries
+            from mfg_indicators.ingest import InboxNotFound
             from mfg_indicators.load import accepted_ids
             from mfg_indicators.warehouse import connect
 
             s = runtime_settings()
+            if not Path(s["inbox"]).is_dir():  # an unmounted inbox is not "nothing new"
+                from airflow.sdk.exceptions import AirflowFailException
+
+                # a setting or mount to fix, not a blip to retry; the next daily run checks again
+                raise AirflowFailException(str(InboxNotFound(s["inbox"])))
             found = find_deliveries(s["inbox"], source)
             engine = connect(s["warehouse_url"])
             try:
