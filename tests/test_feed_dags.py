@@ -46,7 +46,7 @@ def test_one_dag_per_source_with_hygiene(bag):
         assert source in dag.doc_md and "Reads" in dag.doc_md and "Writes" in dag.doc_md
         tasks = {t.task_id: t for t in dag.tasks}
         assert set(tasks) == {"pull_http", "find_new_deliveries", "ingest", "emit_asset_event", "fail_on_rejected"}
-        for tid in ("pull_http", "find_new_deliveries", "ingest"):
+        for tid in ("find_new_deliveries", "ingest"):  # pull_http retries by itself (below)
             t = tasks[tid]
             assert t.retries >= 2 and t.retry_exponential_backoff and t.retry_delay >= timedelta(minutes=1)
         assert [a.name for a in tasks["emit_asset_event"].outlets] == [dag_id]
@@ -192,3 +192,43 @@ def test_feed_dag_fails_when_the_inbox_is_missing(airflow_db, bag, feed_env):
     assert dr.state == "failed"
     states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
     assert states["find_new_deliveries"] == "failed"  # at once, not after retries
+
+
+def test_feed_dag_reports_links_and_files_in_sub_folders(airflow_db, bag, feed_env, tmp_path):
+    # A link to a file outside the inbox and a file in a sub-folder (补报/) are never read; the
+    # run loads the good file and then fails naming both, so no delivery vanishes without a word.
+    from mfg_indicators.warehouse import connect
+
+    inbox = feed_env["inbox"]
+    outside = write_csv(tmp_path / "elsewhere" / "planted.csv", headers("energy"),
+                        [[uscc(2), "乙", "2023-05", 999, 999]], mtime=1_700_000_000)
+    (inbox / "energy").mkdir(parents=True)
+    (inbox / "energy" / "link.csv").symlink_to(outside)
+    write_csv(inbox / "energy" / "补报" / "late.csv", headers("energy"), [[uscc(3), "丙", "2023-05", 1, 2]],
+              mtime=1_700_000_050)
+    write_csv(inbox / "energy" / "good.csv", headers("energy"), [[uscc(1), "甲", "2023-06", 1, 2]],
+              mtime=1_700_000_100)
+    dr = _test_run(bag.dags["feed_energy"])
+    assert dr.state == "failed"
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert states["ingest"] == "success" and states["fail_on_rejected"] == "failed"
+    [ti] = [ti for ti in dr.get_task_instances() if ti.task_id == "ingest"]
+    summary = ti.xcom_pull(task_ids="ingest")
+    refused = sorted(r["file"] for r in summary["refused"])
+    assert len(refused) == 2 and any("link.csv" in f for f in refused) and any("late.csv" in f for f in refused)
+    engine = connect(feed_env["url"])
+    try:  # only the good file reached the warehouse: the planted one was not followed
+        assert [(r["uscc"], r["period"]) for r in core_rows(engine, "energy")] == [(uscc(1), "2023-06")]
+    finally:
+        engine.dispose()
+
+
+def test_http_pull_task_leaves_retries_to_the_pull(bag):
+    # one retry policy: the pull's own (tenacity, inside its deadline); Airflow adds none on top,
+    # and its task timeout lets the pull's deadline speak first
+    from mfg_indicators.http_pull import DEFAULT_DEADLINE
+
+    for source in SOURCES:
+        t = bag.dags[f"feed_{source}"].get_task("pull_http")
+        assert t.retries == 0
+        assert t.execution_timeout.total_seconds() > DEFAULT_DEADLINE

@@ -14,7 +14,10 @@ function as the CLI (mfg_indicators.ingest.ingest_inbox, limited to the DAG's so
   the load (see ingest/load), so neither rejects good data nor loads anything twice.
   ``emit_asset_event`` then emits ``Asset(name="feed_<source>")`` with extra
   ``{"periods": [...], "deliveries": [...]}`` (skipped when nothing new was accepted), and
-  ``fail_on_rejected`` raises, naming every rejection, so the run fails where people look.
+  ``fail_on_rejected`` raises, naming every rejection and every inbox entry refused unread (a
+  link, a non-file, a file in a sub-folder of the source folder), so the run fails where people
+  look.
+* ``pull_http`` has no Airflow retries: the pull retries by itself inside its own deadline.
 
 Settings (Airflow Variable, else environment, else a checkout default; see common.settings):
 inbox ``mfg_inbox``/MFG_INBOX, warehouse ``mfg_warehouse_url``/MFG_WAREHOUSE_URL, plan
@@ -28,6 +31,7 @@ contract modules only; pandas, SQLAlchemy and the readers are imported inside th
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +46,9 @@ log = logging.getLogger("mfg_indicators.feed_dags")
 
 FEED_CHECK_CRON = "0 7 * * *"  # daily, 07:00 Beijing time: late feeds are the norm
 START_DATE = pendulum.datetime(2023, 1, 1, tz=TIMEZONE)
+# Above http_pull.DEFAULT_DEADLINE (300 s, every attempt included), so the pull's own deadline
+# ends it with a clear error first; the constant is not imported to keep DAG parsing cheap.
+PULL_TIMEOUT = timedelta(seconds=360)
 
 
 def feed_asset(source: str) -> Asset:
@@ -80,7 +87,9 @@ def make_feed_dag(source: str):
          start_date=START_DATE, catchup=False,
          **dag_kwargs(tags=["feed", source], doc_md=_doc(source)))
     def feed_dag():
-        @task
+        # The pull retries by itself (http_pull: one policy, 3 attempts inside a 300 s deadline);
+        # Airflow's task retries on top would multiply the GETs, so this task has none.
+        @task(retries=0, execution_timeout=PULL_TIMEOUT)
         def pull_http() -> str | None:
             """Pull the HTTP endpoint into the inbox when this source is configured for it."""
             s = runtime_settings()
@@ -127,10 +136,7 @@ def make_feed_dag(source: str):
             from mfg_indicators.validate import collect_results, write_data_docs
             from mfg_indicators.warehouse import connect
 
-            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": []}
-            if not paths:
-                log.info("%s: nothing new", source)
-                return out
+            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": [], "refused": []}
             s = runtime_settings()
             config = load_config(s["config_path"])
             engine = connect(s["warehouse_url"])
@@ -142,6 +148,10 @@ def make_feed_dag(source: str):
                     # try of this task are no longer in the inbox.
                     report = ingest_inbox(s["inbox"], engine, config=config, archive_dir=s["archive"],
                                           quarantine_dir=s["quarantine"], sources=[source])
+                # links, non-files and files in sub-folders of the source folder: never read,
+                # reported so that no delivery vanishes without a word
+                out["refused"] = [{"file": f.file, "reason": f.message, "reason_en": f.log_line()}
+                                  for f in report.inbox_findings if f.is_error]
                 new = set(paths)
                 for outcome in report.outcomes:
                     if outcome.status == "duplicate" and str(outcome.delivery.path) not in new:
@@ -183,19 +193,19 @@ def make_feed_dag(source: str):
             """Fail visibly when any delivery was rejected (after e-mailing the department)."""
             from airflow.sdk.exceptions import AirflowFailException
 
-            rejected = summary["rejected"]
-            if not rejected:
+            rejected, refused = summary["rejected"], summary.get("refused", [])
+            if not rejected and not refused:
                 return 0
             for r in rejected:
                 _notify_department(r)
-            lines = []
+            lines = [f"{r['file']}: {r['reason_en']}" for r in refused]
             for r in rejected:
                 lines.append(f"{r['file']} → {r['quarantine_path']}")
                 lines.extend(f"  {e}" for e in r.get("errors_en", [])[:20])
                 lines.extend(f"  {x['sheet'] or '-'} 第{x['row']}行 {x['column'] or '-'}: {x['reason']}"
                              for x in r.get("rejections", [])[:20])
-            raise AirflowFailException(f"{source}: {len(rejected)} delivery(ies) rejected and quarantined:\n"
-                                       + "\n".join(lines))
+            raise AirflowFailException(f"{source}: {len(rejected)} delivery(ies) rejected and quarantined, "
+                                       f"{len(refused)} inbox entry(ies) refused:\n" + "\n".join(lines))
 
         summary = ingest(find_new_deliveries(pull_http()))
         emit_asset_event(summary)
