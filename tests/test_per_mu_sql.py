@@ -100,10 +100,10 @@ def test_index_is_sqlite_only(engine):
     assert ("core_tax_uscc_period" in names) == (engine.dialect.name == "sqlite")
 
 
-# --- bulletin/deliveries_used.sql: per-delivery probes, same answer -------------------------------
+# --- provenance/deliveries_used.sql: per-delivery probes, same answer -------------------------------
 
 def test_deliveries_used_lists_only_deliveries_whose_rows_are_read(engine, wh):
-    from mfg_indicators.render.context import deliveries_used
+    from mfg_indicators.provenance import deliveries_used
 
     def deliver(did, source, table):
         wh._exec("INSERT INTO raw_delivery (delivery_id, source, file_name, archive_path, size_bytes, file_mtime,"
@@ -134,13 +134,14 @@ def test_deliveries_used_lists_only_deliveries_whose_rows_are_read(engine, wh):
 
 
 def test_sqlite_deliveries_used_probes_per_delivery(tmp_path):
-    from mfg_indicators.render import context as ctx
+    from mfg_indicators import provenance, sql
 
     engine = connect(f"sqlite:///{tmp_path / 'w.sqlite'}")
     try:
-        params = {**ctx._period_params(CONFIG, "2023-12"), "roster_year": 2023}
+        params = {**provenance.period_params(CONFIG, "2023-12"), "roster_year": 2023}
         with engine.connect() as conn:
-            plan = [r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + ctx._sql("deliveries_used")), params)]
+            plan = [r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql.render("provenance/deliveries_used")),
+                                               params)]
         for index, cond in (("core_tax_delivery", "delivery_id=? AND period>? AND period<?"),
                             ("core_stats_enterprise_delivery", "delivery_id=? AND period>? AND period<?"),
                             ("core_registry_delivery", "delivery_id=? AND roster_year=?")):

@@ -4,16 +4,20 @@ The SQL lives in ``include/sql/indicators/<method>.sql`` (one file per method fa
 queries, see that folder's README). This module only orchestrates: it picks each indicator's
 family from the plan configuration, binds the period, windows and thresholds, decides between a
 value and ``no_data`` (with the reason), applies the status rules (:mod:`status`) and writes the
-results to ``mart_indicator`` (and the evaluated set's left-out enterprises to
-``mart_indicator_warning``), replacing the period's earlier results in one transaction.
+results to ``mart_indicator`` (the evaluated set's left-out enterprises to
+``mart_indicator_warning``, and the per-mu evaluated set by industry group and town — the
+bulletin's rankings — to ``mart_per_mu``), replacing the period's earlier results in one
+transaction.
 
 Public API::
 
     compute_indicators(engine, config, period) -> ComputeResult
     load_result(engine, config, period) -> ComputeResult | None     # read back from the mart
     per_mu_breakdown(engine, config, period, measure) -> list[dict]  # 亩均 by industry group/town
-    indicators_document(config, period, result, *, warnings, rejected) -> dict
-    write_indicators_json(out_dir, document) -> Path
+    load_per_mu_cells(engine, config, period) -> {measure: list[dict]}  # the same, from mart_per_mu
+
+The indicators document (``indicators-YYYY-MM.json``) is built from a ``ComputeResult`` by
+:mod:`mfg_indicators.document`.
 
 ``ComputeResult`` has ``.indicators`` (the indicator dicts of the output contract, in
 configuration order) and ``.warnings`` (``Finding`` objects); it also behaves as the list of
@@ -43,17 +47,16 @@ import calendar
 import datetime as dt
 import json
 import math
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
+from . import sql
 from .config import PlanConfig
 from .feeds import TABLES
 from .findings import WARNING, Finding
@@ -65,9 +68,7 @@ PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 COUNTY_SCOPE = "累计"  # 主要指标 口径 used by every official figure
 PG_WORK_MEM = "64MB"  # per sort/hash, for the computation's transaction only (SET LOCAL)
 
-# The keys of one indicator in indicators-YYYY-MM.json, in order (indicators.md -> Output contract).
-INDICATOR_KEYS = ("code", "name", "unit", "kind", "value", "annualized", "target", "progress",
-                  "time_progress", "status", "as_of", "group", "responsible_units", "notes")
+PER_MU_MEASURES = ("tax", "value_added")
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -585,7 +586,9 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
                 indicators.append(_indicator_dict(config, ind, p, raw))
                 per_code.extend((ind["code"], w) for w in raw.warnings)
             merged = _merge_warnings(per_code)
+            cells = {m: _breakdown(run, m) for m in PER_MU_MEASURES}
             _store(conn, config, p, indicators, merged)
+            _store_per_mu(conn, config, p, cells)
     return ComputeResult(p.text, indicators, [f for _, f in merged])
 
 
@@ -647,54 +650,36 @@ def load_result(engine: Engine, config: PlanConfig, period: str) -> ComputeResul
     return ComputeResult(p.text, indicators, warnings)
 
 
+def _breakdown(run: _Run, measure: str) -> list[dict[str, Any]]:
+    return run.q("per_mu", "breakdown", {"_numerator": f"{{{{_numerator_{measure}}}}}"},
+                 excluded_groups=list(run.config["per_mu_excluded_groups"]),
+                 months_needed=run.p.month if measure == "tax" else 1)
+
+
+def _store_per_mu(conn: Connection, config: PlanConfig, p: Period,
+                  cells: dict[str, list[dict[str, Any]]]) -> None:
+    keys = {"plan_id": config.plan_id, "period": p.text}
+    sql.execute(conn, "mart/per_mu_delete", keys)
+    rows = [{**keys, "measure": m, **c} for m, measure_cells in cells.items() for c in measure_cells]
+    if rows:
+        conn.execute(sql.statement("mart/per_mu_insert"), rows)
+
+
 def per_mu_breakdown(engine: Engine, config: PlanConfig, period: str, measure: str) -> list[dict[str, Any]]:
     """亩均 (measure ``tax`` or ``value_added``) over the evaluated set by industry group and town,
-    excluded groups flagged (``excluded`` = 1) — for the bulletin's 主导产业 / 乡镇 ranking."""
+    excluded groups flagged (``excluded`` = 1), computed now from the core tables — what
+    :func:`compute_indicators` stores in ``mart_per_mu``."""
     p = Period.parse(period)
     with engine.connect() as conn, conn.begin():
         _session(conn)  # same settings as compute_indicators: same plan, same sums
-        run = _Run(conn, config, p)
-        return run.q("per_mu", "breakdown", {"_numerator": f"{{{{_numerator_{measure}}}}}"},
-                     excluded_groups=list(config["per_mu_excluded_groups"]),
-                     months_needed=p.month if measure == "tax" else 1)
+        return _breakdown(_Run(conn, config, p), measure)
 
 
-# --- output contract ---------------------------------------------------------------------------
-
-def indicators_document(config: PlanConfig, period: str, result: ComputeResult | list[dict[str, Any]], *,
-                        warnings: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> dict[str, Any]:
-    """The indicators-YYYY-MM.json document (indicators.md -> Output contract).
-
-    ``warnings``: warnings already in output form (e.g. from ingestion); the computation's own
-    warnings (enterprises left out of an evaluated set, ``result.warnings``) follow them unless
-    the caller already included them (no warning appears twice). ``rejected``: rejected
-    deliveries (``Finding.as_rejection()`` dicts)."""
-    p = Period.parse(period)
-    inds = list(result.indicators if isinstance(result, ComputeResult) else result)
-    codes = [i["code"] for i in inds]
-    expected = [i["code"] for i in config.indicators]
-    if codes != expected:
-        raise ValueError(f"indicator list does not match the configuration: {codes} != {expected}")
-    out_warnings = list(warnings)
-    if isinstance(result, ComputeResult):
-        out_warnings += [w for w in (f.as_warning() for f in result.warnings) if w not in out_warnings]
-    return {
-        "county": config.county,
-        "plan": config.document,
-        "period": p.text,
-        "indicators": [{k: ind[k] for k in INDICATOR_KEYS} for ind in inds],
-        "warnings": out_warnings,
-        "rejected": list(rejected),
-    }
-
-
-def write_indicators_json(out_dir: Path, document: dict[str, Any]) -> Path:
-    """Write ``indicators-YYYY-MM.json`` (UTF-8, Chinese kept as is) atomically; return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"indicators-{Period.parse(document['period']).text}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
+def load_per_mu_cells(engine: Engine, config: PlanConfig, period: str) -> dict[str, list[dict[str, Any]]]:
+    """measure -> the per-mu cells :func:`compute_indicators` stored for ``period`` (the rows of
+    :func:`per_mu_breakdown` as they were at the computation; empty lists when the period was
+    never computed) — what the bulletin's 主导产业 / 乡镇 rankings read."""
+    keys = {"plan_id": config.plan_id, "period": Period.parse(period).text}
+    with engine.connect() as conn:
+        return {m: [dict(r) for r in sql.query(conn, "mart/per_mu_cells", {**keys, "measure": m})]
+                for m in PER_MU_MEASURES}
