@@ -103,7 +103,8 @@ def test_cli_and_dag_give_the_same_rows_and_documents(dialect, inbox, tmp_path, 
     monkeypatch.setenv("MFG_OUTPUT", str(dag_out))
     monkeypatch.setenv("MFG_SMTP_CONN_ID", "mfg_no_such_smtp")  # no connection: the .eml is written
     dag = DagBag(dag_folder=str(DAGS / "monthly_indicators.py")).dags[DAG_ID]
-    dr = dag.test(logical_date=dt.datetime(2023, 6, 1, tzinfo=SH))  # the run computing 2023-06
+    # a manual run gets the interval that ends at its logical date: 2023-07-01 computes 2023-06
+    dr = dag.test(logical_date=dt.datetime(2023, 7, 1, tzinfo=SH))
     assert dr.state == DagRunState.SUCCESS
 
     cli_rows, dag_rows = _rows(cli_url), _rows(dag_url)

@@ -1,4 +1,4 @@
-"""per_mu.sql: one row per candidate whatever the candidates look alike (both dialects), and the
+"""indicators/per_mu/: one row per candidate whatever the candidates look alike (both dialects), and the
 SQLite plan that keeps the query linear at province scale (issue 8: the old shape rescanned a
 grouped derived table once per candidate and ran for minutes on 150,000 enterprises)."""
 
@@ -63,14 +63,18 @@ def test_per_mu_lookalike_candidates_nulls_and_missing_rows(engine, wh):
 # --- the SQLite plan --------------------------------------------------------------------------
 
 def _plan(engine, name: str, measure: str, period: str = "2023-12") -> list[str]:
+    from mfg_indicators import sql
+
     p = compute.Period.parse(period)
-    sql, extra = compute.fill_sql("per_mu", name, CONFIG, {"_numerator": f"{{{{_numerator_{measure}}}}}"})
+    order, extra = compute._industry_group_params(CONFIG)
+    query = sql.render(f"indicators/per_mu/{name}", measure=measure,
+                       industry_group=lambda column: compute._industry_group_case(order, column))
     params = {"period": p.text, "year": p.year, "year_start_month": p.year_start_month,
               "excluded_groups": list(CONFIG["per_mu_excluded_groups"]),
               "months_needed": p.month if measure == "tax" else 1, **extra}
-    used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
+    used = set(re.findall(r"(?<![:\w]):(\w+)", query))
     assert used <= params.keys(), used - params.keys()
-    stmt = text("EXPLAIN QUERY PLAN " + sql).bindparams(bindparam("excluded_groups", expanding=True))
+    stmt = text("EXPLAIN QUERY PLAN " + query).bindparams(bindparam("excluded_groups", expanding=True))
     with engine.connect() as conn:
         return [r[3] for r in conn.execute(stmt, {k: params[k] for k in used})]
 

@@ -1,7 +1,7 @@
 """The monthly indicator set (indicators.md), computed in SQL on the warehouse.
 
-The SQL lives in ``include/sql/indicators/<method>.sql`` (one file per method family, named
-queries, see that folder's README). This module only orchestrates: it picks each indicator's
+The SQL lives in ``include/sql/indicators/<method>/<query>.sql`` (a folder per method family,
+a file per query, see that folder's README), read through :mod:`mfg_indicators.sql`. This module only orchestrates: it picks each indicator's
 family from the plan configuration, binds the period, windows and thresholds, decides between a
 value and ``no_data`` (with the reason), applies the status rules (:mod:`status`) and writes the
 results to ``mart_indicator`` (the evaluated set's left-out enterprises to
@@ -123,76 +123,33 @@ def _month_end(month: str) -> dt.date:
     return Period.parse(month).end
 
 
-# --- SQL files ------------------------------------------------------------------------------
+# --- SQL files ---------------------------------------------------------------------------
 
-_NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
-_IG = re.compile(r"^industry_group\((\w+(?:\.\w+)?)\)$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-@lru_cache(maxsize=None)
-def load_queries(family: str) -> dict[str, str]:
-    """The named queries of ``include/sql/indicators/<family>.sql`` (full-line comments dropped)."""
-    path = INDICATOR_SQL_DIR / f"{family}.sql"
-    if not path.is_file():
-        raise KeyError(f"no SQL family {family!r} ({path})")
-    queries: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        m = _NAME_LINE.match(line.strip())
-        if m:
-            current = queries.setdefault(m.group(1), [])
-            continue
-        if current is None or line.strip().startswith("--"):
-            continue
-        current.append(line)
-    return {k: "\n".join(v).strip() for k, v in queries.items()}
-
-
-def _industry_group_case(config: PlanConfig, column: str) -> tuple[str, dict[str, Any]]:
-    """CASE expression mapping an industry code to its group (first matching prefix wins)."""
-    parts, params = [], {}
+def _industry_group_params(config: PlanConfig) -> tuple[list[tuple[int, str]], dict[str, Any]]:
+    """The plan's industry-group prefixes as bind parameters (``:ig_p<i>`` -> ``:ig_g<i>``, first
+    matching prefix wins, ``:ig_default`` otherwise) and (i, prefix) in matching order."""
+    order, params = [], {}
     i = 0
     for g in config["industry_groups"]:
         for prefix in g["prefixes"]:
-            parts.append(f"WHEN substr({column}, 1, {len(prefix)}) = :ig_p{i} THEN :ig_g{i}")
+            order.append((i, prefix))
             params[f"ig_p{i}"] = prefix
             params[f"ig_g{i}"] = g["name"]
             i += 1
     params["ig_default"] = config["industry_default_group"]
-    return f"CASE {' '.join(parts)} ELSE :ig_default END", params
+    return order, params
 
 
-def fill_sql(family: str, name: str, config: PlanConfig, subs: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
-    """The SQL text of a named query with its placeholders filled, and the extra bind params the
-    placeholders introduced."""
-    queries = load_queries(family)
-    subs = subs or {}
-    extra: dict[str, Any] = {}
-
-    def fill(sql: str, depth: int = 0) -> str:
-        if depth > 5:
-            raise RuntimeError(f"{family}.{name}: placeholders nest too deep")
-
-        def one(m: re.Match) -> str:
-            key = m.group(1)
-            ig = _IG.match(key)
-            if ig:
-                case, params = _industry_group_case(config, ig.group(1))
-                extra.update(params)
-                return case
-            if key in subs:
-                return fill(subs[key], depth + 1)
-            if key.startswith("_") and key in queries:
-                return fill(queries[key], depth + 1)
-            raise KeyError(f"{family}.{name}: placeholder {{{{{key}}}}} not filled")
-
-        return _PLACEHOLDER.sub(one, sql)
-
-    if name not in queries:
-        raise KeyError(f"{family}.sql has no query {name!r}")
-    return fill(queries[name]), extra
+def _industry_group_case(order: list[tuple[int, str]], column: str) -> str:
+    """CASE expression mapping the industry code in ``column`` to its group (the SQL files'
+    ``{{ industry_group("n.industry_code") }}``; prefixes and names are bind parameters)."""
+    if not re.match(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$", column):
+        raise ValueError(f"not a column: {column!r}")
+    parts = [f"WHEN substr({column}, 1, {len(prefix)}) = :ig_p{i} THEN :ig_g{i}" for i, prefix in order]
+    return f"CASE {' '.join(parts)} ELSE :ig_default END"
 
 
 def _column(table: str, name: str, types: tuple[str, ...] = ("number",)) -> str:
@@ -247,7 +204,9 @@ class _Run:
         self.window_start = ws.start
         self.window_end = _month_end(config.window_end)
         self.cache: dict[Any, Any] = {}
-        self.base_params = {
+        ig_order, ig_params = _industry_group_params(config)
+        self.sql_context = {"industry_group": lambda column: _industry_group_case(ig_order, column)}
+        self.base_params = {**ig_params,
             "period": period.text, "year": period.year, "month": period.month,
             "year_start_month": period.year_start_month, "prev_december": period.prev_december,
             "first_december": f"{ws.year:04d}-12", "period_end": period.end,
@@ -255,19 +214,13 @@ class _Run:
         }
         self.delivered = self._delivered_tables()
 
-    def q(self, family: str, name: str, subs: dict[str, str] | None = None, **params) -> list[dict[str, Any]]:
-        sql, extra = fill_sql(family, name, self.config, subs)
-        all_params = {**self.base_params, **extra, **params}
-        used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
-        missing = used - all_params.keys()
-        if missing:
-            raise KeyError(f"{family}.{name}: no value for {sorted(missing)}")
-        bound = {k: all_params[k] for k in used}
-        stmt = text(sql)
-        expanding = [bindparam(k, expanding=True) for k, v in bound.items() if isinstance(v, (list, tuple))]
-        if expanding:
-            stmt = stmt.bindparams(*expanding)
-        return [dict(r) for r in self.conn.execute(stmt, bound).mappings().all()]
+    def q(self, family: str, name: str, context: dict[str, Any] | None = None, **params) -> list[dict[str, Any]]:
+        """Rows of include/sql/indicators/<family>/<name>.sql: ``context`` fills the text (column
+        names from the feed contract, the per-mu measure), ``params`` and the period's shared
+        parameters are bound."""
+        rows = sql.query(self.conn, f"indicators/{family}/{name}", {**self.base_params, **params},
+                         **self.sql_context, **(context or {}))
+        return [dict(r) for r in rows]
 
     def _delivered_tables(self) -> set[str]:
         names = {r["table_name"] for r in self.q("delivered", "delivered_tables")}
@@ -367,7 +320,7 @@ def _per_mu(run: _Run, ind: dict) -> Raw:
     num_table = "tax" if measure == "tax" else "stats_enterprise"
     if reason := run.not_delivered("registry", num_table):
         return Raw(None, reason=reason)
-    subs = {"_numerator": f"{{{{_numerator_{measure}}}}}"}
+    subs = {"measure": measure}
     months_needed = run.p.month if measure == "tax" else 1
     params = {"excluded_groups": list(run.config["per_mu_excluded_groups"]), "months_needed": months_needed}
 
@@ -447,10 +400,9 @@ def _rectification(run: _Run, ind: dict) -> Raw:
     if reason := run.not_delivered("rectification"):
         return Raw(None, reason=reason)
     start, end = run.window(prm.get("window", "plan"))
-    subs = {"type_filter": ""}
+    subs: dict[str, Any] = {"by_action_type": bool(prm.get("action_types"))}
     params: dict[str, Any] = {"from_date": start, "to_date": end}
     if prm.get("action_types"):
-        subs["type_filter"] = "AND r.action_type IN :action_types"
         params["action_types"] = list(prm["action_types"])
     if prm["aggregate"] == "distinct_uscc":
         row = run.q("rectification", "distinct_uscc", subs, **params)[0]
@@ -651,7 +603,7 @@ def load_result(engine: Engine, config: PlanConfig, period: str) -> ComputeResul
 
 
 def _breakdown(run: _Run, measure: str) -> list[dict[str, Any]]:
-    return run.q("per_mu", "breakdown", {"_numerator": f"{{{{_numerator_{measure}}}}}"},
+    return run.q("per_mu", "breakdown", {"measure": measure},
                  excluded_groups=list(run.config["per_mu_excluded_groups"]),
                  months_needed=run.p.month if measure == "tax" else 1)
 

@@ -2,7 +2,7 @@
 -- industry group and town, both measures, excluded groups flagged — the cells the bulletin's
 -- 主导产业 / 乡镇 rankings are built from. Written by the computation in the same transaction as
 -- mart_indicator (the period's rows replaced), from the indicators' own SQL
--- (include/sql/indicators/per_mu.sql, query breakdown), so the rankings and T03/T04 cannot
+-- (include/sql/indicators/per_mu/breakdown.sql), so the rankings and T03/T04 cannot
 -- drift apart and the bulletin reads them instead of computing them again.
 
 CREATE TABLE mart_per_mu (
