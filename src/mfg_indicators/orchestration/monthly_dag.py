@@ -51,9 +51,9 @@ has landed for M in the warehouse's delivery bookkeeping (the rule the `feeds_de
 alerts on), or once the feeds' due day (`alerts.feeds_due_day` of M+1) is over: the month is
 then computed with what has landed, and a missing feed shows as `no_data` with its reason.
 
-**Writes.** `compute` replaces M's rows of `mart_indicator` (one transaction); `write_json`
-writes `<output>/indicators-M.json` from the mart; `render_bulletin` writes
-`bulletin-M.docx|pdf|html` and its charts; `deliver_bulletin` e-mails the bulletin to
+**Writes.** `compute` replaces M's rows of `mart_indicator`, `mart_indicator_warning` and
+`mart_per_mu` (one transaction); `write_json` writes `<output>/indicators-M.json` from the
+marts; `render_bulletin` writes `bulletin-M.docx|pdf|html` and its charts; `deliver_bulletin` e-mails the bulletin to
 `bulletin.recipients` through the Airflow SMTP connection (`mfg_smtp_conn_id` /
 `MFG_SMTP_CONN_ID`, default `smtp_default`) — without that connection it writes
 `bulletin-M.eml` instead — and archives it with a manifest (sha256 of every input delivery and
