@@ -82,11 +82,29 @@ def _rows(url: str) -> dict[str, list[tuple]]:
         engine.dispose()
 
 
+STAGES = ("compute_month", "document_month", "render_month", "deliver_month")
+
+
+def _record_stages(monkeypatch) -> list[str]:
+    """The names of the month's stage functions (mfg_indicators.month) as they are called."""
+    from mfg_indicators import month
+
+    calls: list[str] = []
+    for name in STAGES:
+        def recorded(*args, _name=name, _fn=getattr(month, name), **kwargs):
+            calls.append(_name)
+            return _fn(*args, **kwargs)
+
+        monkeypatch.setattr(month, name, recorded)
+    return calls
+
+
 @pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
 def test_cli_and_dag_give_the_same_rows_and_documents(dialect, inbox, tmp_path, pg_server, airflow_db,
                                                       monkeypatch):
     cli_url, dag_url = _clone(dialect, tmp_path, pg_server, inbox)
     before = _rows(dag_url)
+    calls = _record_stages(monkeypatch)
 
     from mfg_indicators.pipeline import run_month
 
@@ -94,6 +112,8 @@ def test_cli_and_dag_give_the_same_rows_and_documents(dialect, inbox, tmp_path, 
     result = run_month(period=PERIOD, inbox=inbox, warehouse_url=cli_url, out_dir=cli_out,
                        archive_dir=tmp_path / "archive", quarantine_dir=tmp_path / "quarantine", quiet=True)
     assert result.exit_code == 0 and result.rejected == []
+    assert calls == list(STAGES)
+    calls.clear()
 
     from airflow.dag_processing.dagbag import DagBag
     from airflow.utils.state import DagRunState
@@ -106,6 +126,7 @@ def test_cli_and_dag_give_the_same_rows_and_documents(dialect, inbox, tmp_path, 
     # a manual run gets the interval that ends at its logical date: 2023-07-01 computes 2023-06
     dr = dag.test(logical_date=dt.datetime(2023, 7, 1, tzinfo=SH))
     assert dr.state == DagRunState.SUCCESS
+    assert calls == list(STAGES)  # one task per stage, the very functions the CLI called
 
     cli_rows, dag_rows = _rows(cli_url), _rows(dag_url)
     assert cli_rows.keys() == dag_rows.keys()
