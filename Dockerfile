@@ -1,6 +1,7 @@
 # The project image: Airflow 3.3.2 (Python 3.11) + the pinned stack of requirements.lock + free CJK
 # fonts for the bulletin + the mfg-indicators package. Used by every Airflow service in
-# docker-compose.yaml (api-server, scheduler, dag-processor, triggerer, Celery worker, init).
+# docker-compose.yaml (api-server, scheduler, dag-processor, triggerer, Celery worker, init), with
+# the FAB auth manager.
 FROM apache/airflow:3.3.2-python3.11
 
 USER root
@@ -17,8 +18,11 @@ RUN apt-get update \
 
 USER airflow
 # Exact versions for every machine; pinning apache-airflow again keeps pip from moving it.
+# The FAB auth manager (users and roles; docker-compose.yaml) is a provider of its own, pinned here
+# because requirements.lock (the pipeline's and the tests' stack) has no use for it.
 COPY --chown=airflow:0 requirements.lock /tmp/requirements.lock
-RUN pip install --no-cache-dir "apache-airflow==3.3.2" -r /tmp/requirements.lock
+RUN pip install --no-cache-dir "apache-airflow==3.3.2" -r /tmp/requirements.lock \
+      "apache-airflow-providers-fab==3.10.2"
 
 # The project: package + its non-Python parts (SQL, templates, expectations, plan configuration).
 # paths.py finds them through MFG_PROJECT_ROOT.
@@ -29,5 +33,6 @@ COPY --chown=airflow:0 include /opt/mfg/include
 COPY --chown=airflow:0 config /opt/mfg/config
 COPY --chown=airflow:0 expectations /opt/mfg/expectations
 COPY --chown=airflow:0 dags /opt/airflow/dags
+COPY --chown=airflow:0 scripts/check-secrets.sh /opt/mfg/scripts/check-secrets.sh
 RUN pip install --no-cache-dir --no-deps /opt/mfg \
  && python -c "import mfg_indicators.alerts, mfg_indicators.orchestration.common"

@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PERIOD ?= 2023-12
 
-.PHONY: demo test setup system-packages bench smoke clean
+.PHONY: demo test setup system-packages bench smoke superset-check clean
 
 setup: $(STAMP) system-packages
 
@@ -32,6 +32,20 @@ test: setup
 # triggered through the REST API; outputs and e-mails checked; everything stopped and dropped.
 smoke: setup
 	$(PY) scripts/smoke.py
+
+# Apache Superset (dashboards/ bundle, SQL Lab) on a sample warehouse, checked in headless Chromium.
+# Superset lives in its own virtualenv from superset/requirements.lock (its pins conflict with
+# Airflow's), rebuilt only when the lock changes.
+SUPERSET_VENV := .superset-venv
+SUPERSET_STAMP := $(SUPERSET_VENV)/.installed-stamp
+
+$(SUPERSET_STAMP): superset/requirements.lock
+	@test -x $(SUPERSET_VENV)/bin/python || $(PYTHON) -m venv $(SUPERSET_VENV)
+	$(SUPERSET_VENV)/bin/pip install --quiet --disable-pip-version-check -r superset/requirements.lock
+	@touch $(SUPERSET_STAMP)
+
+superset-check: setup $(SUPERSET_STAMP)
+	$(PY) scripts/superset_check.py
 
 # Province-scale benchmark against PostgreSQL COPY and a naive to_sql load; rewrites
 # docs/performance.md (figures, machine, which targets hold). Not part of `make test`.

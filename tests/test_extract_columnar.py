@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from mfg_indicators import extract, sample
-from mfg_indicators.extract import read_delivery
+from mfg_indicators import sample
+from mfg_indicators.extract import csv_reader, read_delivery
 
 from test_ingest_support import headers, tax_rows, uscc
 
@@ -14,18 +14,18 @@ from test_ingest_support import headers, tax_rows, uscc
 def _both(path, source, monkeypatch):
     """(columnar was used, result with columnar enabled, result of the row-by-row reader only)."""
     used = []
-    real = extract._read_csv_columnar
+    real = csv_reader._read_csv_columnar
 
     def spy(*args):
         got = real(*args)
         used.append(got is not None)
         return got
 
-    monkeypatch.setattr(extract, "_read_csv_columnar", spy)
+    monkeypatch.setattr(csv_reader, "_read_csv_columnar", spy)
     fast = read_delivery(path, source)
-    monkeypatch.setattr(extract, "_read_csv_columnar", lambda *args: None)
+    monkeypatch.setattr(csv_reader, "_read_csv_columnar", lambda *args: None)
     slow = read_delivery(path, source)
-    monkeypatch.setattr(extract, "_read_csv_columnar", real)
+    monkeypatch.setattr(csv_reader, "_read_csv_columnar", real)
     return bool(used and used[0]), fast, slow
 
 

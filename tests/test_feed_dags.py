@@ -141,6 +141,14 @@ def test_feed_dags_ingest_and_emit_asset_periods(airflow_db, bag, feed_env):
     engine = connect(feed_env["url"])
     try:
         assert len(core_rows(engine, "tax")) == 4 and len(core_rows(engine, "registry")) == 2
+        if engine.dialect.name == "postgresql":
+            # the CLI's stage function, whole: fresh planner statistics of what was published
+            from sqlalchemy import text
+
+            with engine.connect() as conn:
+                analyzed = conn.execute(text("SELECT relname FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL"
+                                             " AND relname IN ('core_tax', 'core_registry')")).scalars().all()
+            assert sorted(analyzed) == ["core_registry", "core_tax"]
     finally:
         engine.dispose()
 
@@ -176,3 +184,11 @@ def test_feed_dag_fails_visibly_on_rejection_after_loading_the_rest(airflow_db, 
         assert [r["period"] for r in core_rows(engine, "energy")] == ["2023-06"]
     finally:
         engine.dispose()
+
+
+def test_feed_dag_fails_when_the_inbox_is_missing(airflow_db, bag, feed_env):
+    assert not feed_env["inbox"].exists()
+    dr = _test_run(bag.dags["feed_stats"])
+    assert dr.state == "failed"
+    states = {ti.task_id: ti.state for ti in dr.get_task_instances()}
+    assert states["find_new_deliveries"] == "failed"  # at once, not after retries

@@ -114,3 +114,103 @@ def test_endpoint_parts():
     assert endpoint_from_parts("http://10.0.0.5:8080/", port=9999).url == "http://10.0.0.5:8080"
     with pytest.raises(HttpPullError):
         endpoint_from_parts("")
+
+
+# --------------------------------------------------------------------------------------------
+# A pull is no way into the machine: size after decompression, overall deadline, redirects
+
+
+def test_gzip_answer_is_capped_once_decompressed(httpserver, tmp_path):
+    import gzip
+
+    bomb = gzip.compress(b" " * (16 * 2**20), 9)  # 16 MiB of spaces in a few KiB
+    httpserver.expect_request("/tax").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    with pytest.raises(HttpPullError, match="larger than 1,048,576 bytes once decompressed"):
+        pull_to_inbox("tax", tmp_path, endpoint=Endpoint(httpserver.url_for("/tax")), max_bytes=2**20, backoff=0)
+    assert len(httpserver.log) == 1  # refused, not retried
+    assert not (tmp_path / "tax").exists() or not any((tmp_path / "tax").iterdir())
+
+
+def test_declared_length_over_the_cap_is_refused_before_reading(httpserver, tmp_path):
+    httpserver.expect_request("/tax").respond_with_data(b"x" * 5000)
+    with pytest.raises(HttpPullError, match="5,000 bytes is over the limit of 1,000"):
+        pull_to_inbox("tax", tmp_path, endpoint=Endpoint(httpserver.url_for("/tax")), max_bytes=1000)
+
+
+def test_trickling_server_meets_the_overall_deadline(httpserver, tmp_path):
+    def trickle(_request):
+        def body():
+            for _ in range(30):  # 30 bytes over ~3 s: each read is quick, the whole is not
+                time.sleep(0.1)
+                yield b" "
+        return Response(body(), content_type="application/json")
+
+    httpserver.expect_request("/tax").respond_with_handler(trickle)
+    t0 = time.perf_counter()
+    with pytest.raises(HttpPullError, match="within the pull's deadline of 1 s"):
+        pull_to_inbox("tax", tmp_path, endpoint=Endpoint(httpserver.url_for("/tax")), timeout=2, deadline=1,
+                      backoff=0)
+    assert time.perf_counter() - t0 < 2.9  # the 3 s answer was cut (deadline plus at most one read)
+    assert len(httpserver.log) <= 1  # not retried past the deadline (logged when the handler ends)
+
+
+def test_redirect_to_another_host_is_refused(httpserver, tmp_path):
+    other = httpserver.url_for("/stolen").replace("localhost", "127.0.0.1")
+    assert other != httpserver.url_for("/stolen")
+    httpserver.expect_request("/tax").respond_with_data("", status=302, headers={"Location": other})
+    httpserver.expect_request("/stolen").respond_with_json(_body(tax_rows("2023-06", [1])))
+    with pytest.raises(HttpPullError, match="redirected to another host"):
+        pull_to_inbox("tax", tmp_path, endpoint=Endpoint(httpserver.url_for("/tax"), "s3cret"), backoff=0)
+    assert [r.path for r, _ in httpserver.log] == ["/tax"]  # the token never went to the other host
+
+
+def test_redirect_on_the_same_host_is_followed(httpserver, tmp_path):
+    httpserver.expect_request("/tax").respond_with_data("", status=307, headers={"Location": "/v2/tax"})
+    httpserver.expect_request("/v2/tax").respond_with_json(_body(tax_rows("2023-06", [1])))
+    path = pull_to_inbox("tax", tmp_path, endpoint=Endpoint(httpserver.url_for("/tax")), now=NOW)
+    assert path is not None and [r.path for r, _ in httpserver.log] == ["/tax", "/v2/tax"]
+
+
+def test_hostile_json_answer_is_delivered_for_the_reader_to_reject(httpserver, tmp_path, engine):
+    deep = "[" * 50_000 + "]" * 50_000
+    httpserver.expect_request("/tax").respond_with_data(deep, content_type="application/json")
+    path = pull_to_inbox("tax", tmp_path / "inbox", endpoint=Endpoint(httpserver.url_for("/tax")), now=NOW)
+    [d] = find_deliveries(tmp_path / "inbox", "tax")
+    o = ingest_delivery(engine, d, config=load_config(), archive_dir=tmp_path / "a", quarantine_dir=tmp_path / "q")
+    assert path.name == d.name and o.status == "rejected" and [f.rule for f in o.errors] == ["json_too_deep"]
+
+
+def test_server_trickling_its_headers_meets_the_deadline(tmp_path):
+    """A raw server on loopback that sends its status line and headers a byte at a time."""
+    import socket
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+
+    def serve():
+        conn, _ = srv.accept()
+        with conn:
+            conn.recv(4096)
+            for b in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 200:
+                if stop.wait(0.05):
+                    return
+                try:
+                    conn.sendall(bytes([b]))
+                except OSError:  # the client shut its side
+                    return
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    t0 = time.perf_counter()
+    try:
+        with pytest.raises(HttpPullError, match="deadline of 1 s"):
+            pull_to_inbox("tax", tmp_path, endpoint=Endpoint(f"http://127.0.0.1:{port}/tax"), timeout=2, deadline=1,
+                          backoff=0)
+        assert time.perf_counter() - t0 < 2.9  # the ~10 s of headers were cut at the deadline
+    finally:
+        stop.set()
+        t.join(5)
+        srv.close()

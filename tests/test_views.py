@@ -118,3 +118,94 @@ def test_reader_role_migration_is_idempotent_across_databases(pg_server):
     finally:
         a.dispose()
         b.dispose()
+
+
+# --- 014: the statisticians' views beside the 002 ones ------------------------------------------
+
+def test_industry_groups_come_from_the_plan_configuration(engine):
+    """plan_industry_group is written by every computation; v_industry_group maps each code of the
+    registry exactly as the computation does (first matching prefix, else the default group)."""
+    from mfg_indicators.paths import MIGRATIONS_DIR
+
+    wh = WH(engine)
+    codes = ["2459", "2451", "3130", "3131", "3451", "3452", "3443", "2929", "13"]
+    wh.registry(2023, [(f"U{i}", code, 1, 1) for i, code in enumerate(codes)])
+    compute_indicators(engine, CONFIG, "2023-06")
+    compute_indicators(engine, CONFIG, "2023-06")  # a rerun writes the same rows, no conflict
+    with engine.connect() as conn:
+        got = {r.industry_code: (r.industry_group, r.per_mu_excluded) for r in conn.execute(text(
+            "SELECT industry_code, industry_group, per_mu_excluded FROM v_industry_group WHERE plan_id = :p"),
+            {"p": CONFIG.plan_id})}
+        n_rows = conn.execute(text("SELECT COUNT(*) FROM plan_industry_group")).scalar()
+    excluded = set(CONFIG["per_mu_excluded_groups"])
+    assert got == {c: (CONFIG.industry_group(c), int(CONFIG.industry_group(c) in excluded)) for c in codes}
+    assert got["3130"] == ("钢压延", 1) and got["2929"] == (CONFIG["industry_default_group"], 0)
+    assert n_rows == sum(len(g["prefixes"]) for g in CONFIG["industry_groups"]) + 1
+    # a group dropped from the configuration is gone at the next computation
+    from mfg_indicators.config import PlanConfig
+    from mfg_indicators.plan_tables import store_industry_groups
+
+    fewer = PlanConfig(CONFIG.path, {**CONFIG.data, "industry_groups": CONFIG["industry_groups"][:1]})
+    store_industry_groups(engine, fewer)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT industry_group, prefix FROM plan_industry_group ORDER BY seq")).all() == [
+            (CONFIG["industry_groups"][0]["name"], CONFIG["industry_groups"][0]["prefixes"][0]),
+            (CONFIG["industry_default_group"], None)]
+    # no plan fact is written into the views' SQL
+    sql = (MIGRATIONS_DIR / "014_statisticians_views.sql").read_text(encoding="utf-8")
+    assert "3130" not in sql and "钢压延" not in sql
+
+
+def test_period_date_is_the_first_day_of_the_month(engine):
+    wh = WH(engine)
+    wh.tax("2023-02", {"A": 4.5})
+    wh.county("规上工业增加值增速", {"2023-02": 9.5})
+    compute_indicators(engine, CONFIG, "2023-02")
+    views = [v for v in VIEWS if any(c.name == "period_date" for c in v.columns)]
+    assert {"v_enterprise_month", "v_county_stats", "v_task_report", "v_indicator_results",
+            "v_indicator_warnings", "v_per_mu_evaluated_set", "v_validation_warnings"} <= {v.name for v in views}
+    with engine.connect() as conn:
+        for view in ("v_enterprise_month", "v_county_stats", "v_indicator_results"):
+            row = conn.execute(text(f"SELECT period, period_date FROM {view} WHERE period = '2023-02'")).first()
+            assert str(row.period_date) == "2023-02-01", view
+        if engine.dialect.name == "postgresql":
+            types = dict(conn.execute(text(
+                "SELECT table_name, data_type FROM information_schema.columns WHERE column_name = 'period_date'")).all())
+            assert set(types.values()) == {"date"}, types
+
+
+def test_validation_warnings_view(engine):
+    wh = WH(engine)
+    wh.deliver("tax", periods=["2023-02"])
+    with engine.begin() as conn:
+        did = conn.execute(text("SELECT delivery_id FROM raw_delivery")).scalar()
+        conn.execute(text(
+            "INSERT INTO validation_warning (delivery_id, seq, source, table_name, uscc, period, rule, message)"
+            " VALUES (:d, 1, 'tax', 'tax', 'A', '2023-02', 'negative_tax', '税收为负'),"
+            " (:d, 2, 'registry', 'registry', 'B', '2023', 'land_missing', '名录年份'),"
+            " (:d, 3, 'tax', 'tax', NULL, NULL, 'odd', '无月份')"), {"d": did})
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT seq, source, rule, uscc, period, period_date, file_name, message"
+                                 " FROM v_validation_warnings ORDER BY seq")).all()
+    assert [(r.seq, r.source, r.rule, r.uscc, r.file_name) for r in rows] == [
+        (1, "tax", "negative_tax", "A", "tax.csv"), (2, "registry", "land_missing", "B", "tax.csv"),
+        (3, "tax", "odd", None, "tax.csv")]
+    assert [None if r.period_date is None else str(r.period_date) for r in rows] == ["2023-02-01", None, None]
+
+
+def test_evaluation_views_carry_classes_not_figures(engine):
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO mart_evaluation (plan_id, year, uscc, name, town, industry_code, industry_group, land_mu,"
+            " scale, tax_per_mu, score, rank_in_scale, n_in_scale, imputed_items, class, class_rule, prev_class,"
+            " computed_at) VALUES (:p, 2022, :u, :u, :t, '2459', '木玩', :l, 'above', 9.9, 80, 1, 3, 0, :c,"
+            " 'percentile', NULL, '2023-01-01 00:00:00')"),
+            [{"p": "yunhe-2022", "u": "A", "t": "浮云街道", "l": 10, "c": "A"},
+             {"p": "yunhe-2022", "u": "B", "t": "浮云街道", "l": 5, "c": "D"},
+             {"p": "yunhe-2022", "u": "C", "t": "崇头镇", "l": 7, "c": "D"}])
+    with engine.connect() as conn:
+        counts = {(r.town, r["class"]): (r.enterprises, r.land_mu) for r in conn.execute(text(
+            "SELECT town, class, enterprises, land_mu FROM v_evaluation_counts")).mappings()}
+        cols = [c["name"] for c in inspect(engine).get_columns("v_evaluation_class")]
+    assert counts == {("浮云街道", "A"): (1, 10), ("浮云街道", "D"): (1, 5), ("崇头镇", "D"): (1, 7)}
+    assert not any(c.endswith("per_mu") or c in ("score", "tax_total") for c in cols), cols

@@ -9,7 +9,7 @@ from mfg_indicators.warehouse import connect, migrate
 
 # How each dialect reports the portable DDL types.
 _TYPE_FAMILY = {
-    "TEXT": "text", "VARCHAR": "text", "DOUBLE PRECISION": "float", "DOUBLE": "float", "FLOAT": "float",
+    "TEXT": "text", "VARCHAR": "text", "VARCHAR(32)": "text", "DOUBLE PRECISION": "float", "DOUBLE": "float", "FLOAT": "float",
     "REAL": "float", "INTEGER": "int", "BIGINT": "int", "DATE": "date", "TIMESTAMP": "timestamp",
     "TIMESTAMP WITHOUT TIME ZONE": "timestamp", "DATETIME": "timestamp",
 }

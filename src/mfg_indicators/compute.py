@@ -61,7 +61,9 @@ from .config import PlanConfig
 from .feeds import TABLES
 from .findings import WARNING, Finding
 from .paths import SQL_DIR
+from .plan_tables import store_industry_groups
 from .status import assess
+from .warehouse import WRITE_LOCK
 
 INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -521,7 +523,8 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
     """Compute every indicator of the plan for ``period`` (YYYY-MM), replace the period's rows in
     ``mart_indicator``/``mart_indicator_warning`` in one transaction, and return the results."""
     p = Period.parse(period)
-    opts = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {}
+    store_industry_groups(engine, config)  # for the statisticians' views (plan_tables.py)
+    opts = {"isolation_level": "REPEATABLE READ"} if engine.dialect.name == "postgresql" else {WRITE_LOCK: True}
     indicators: list[dict[str, Any]] = []
     per_code: list[tuple[str, Finding]] = []
     with engine.connect().execution_options(**opts) as conn:

@@ -1,25 +1,33 @@
 """One delivery end to end, and the whole inbox: archive → read → validate → load, or quarantine.
 
-This is the single code path the CLI ``run`` and the feed DAGs share:
+This is the single code path the CLI ``run`` and the feed DAGs share (both call ingest_inbox; a
+feed DAG with ``sources=[its source]``):
 
     find_deliveries(inbox, source)            -> [Delivery]          (extract; arrival order)
     ingest_delivery(engine, delivery, ...)    -> DeliveryOutcome     (accepted | duplicate | rejected)
-    ingest_inbox(inbox, engine, ...)          -> IngestReport
+    ingest_inbox(inbox, engine, ...)          -> IngestReport        (read-ahead; ANALYZE at the end)
 
-Write–audit–publish runs in ONE transaction per delivery: stage rows, run the in-warehouse checks,
-publish to core, clear staging, record the delivery. Any error rolls everything back; the file then
-moves to ``<quarantine_dir>/<source>/`` with a JSON and a Chinese text report next to it. Nothing
-about a rejected delivery is written to the warehouse.
+Write–audit–publish runs in ONE transaction per delivery: take the delivery's load locks
+(concurrent runs take turns; see load.lock_for_load), look again whether it was accepted
+meanwhile, stage rows, run the in-warehouse checks, publish to core, clear staging, record the
+delivery. Any error rolls everything back; the file then moves to ``<quarantine_dir>/<source>/``
+with a JSON and a Chinese text report next to it. Nothing about a rejected delivery is written to
+the warehouse.
 """
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import shutil
+import signal
+import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +37,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, IntegrityError
 
 from .config import PlanConfig
-from .extract import Delivery, ReadResult, TableData, archive_delivery, find_deliveries, read_delivery
+from .extract import (Delivery, ReadResult, TableData, archive_delivery, bounded_name, find_deliveries, open_regular,
+                      read_delivery, read_limits, scan_inbox)
 from .feeds import TABLES, tables_of_source
 from .findings import ERROR, Finding
 from . import load
@@ -86,6 +95,9 @@ class DeliveryOutcome:
 @dataclass
 class IngestReport:
     outcomes: list[DeliveryOutcome] = field(default_factory=list)
+    # What the inbox holds that is no delivery (links, special files, sub-folders, folders of no
+    # source): errors, reported with the rejections (extract.scan_inbox).
+    inbox_findings: list[Finding] = field(default_factory=list)
 
     @property
     def accepted(self) -> list[DeliveryOutcome]:
@@ -102,7 +114,7 @@ class IngestReport:
     @property
     def rejected(self) -> list[Finding]:
         """Every error of every rejected delivery (Finding.as_rejection() gives the JSON item)."""
-        return [f for o in self.rejected_files for f in o.errors]
+        return [f for o in self.rejected_files for f in o.errors] + [f for f in self.inbox_findings if f.is_error]
 
     @property
     def warnings(self) -> list[Finding]:
@@ -114,13 +126,22 @@ class IngestReport:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.rejected_files else 0
+        return 2 if self.rejected else 0
 
     def periods_by_source(self) -> dict[str, list[str]]:
         out: dict[str, set[str]] = {}
         for o in self.accepted:
             out.setdefault(o.source, set()).update(o.periods)
         return {s: sorted(p) for s, p in out.items()}
+
+
+class InboxNotFound(FileNotFoundError):
+    """The inbox folder does not exist (or is not a folder)."""
+
+    def __init__(self, inbox: Path | str):
+        super().__init__(f"收件箱不存在：{inbox}（请检查路径或挂载） / inbox folder does not exist: {inbox} "
+                         "(check the path or the mount)")
+        self.inbox = Path(inbox)
 
 
 class _Rejected(Exception):
@@ -138,27 +159,36 @@ def _validators():
     return validate_frame, validate_in_warehouse
 
 
-def _read_and_check(delivery: Delivery, content: bytes, config: PlanConfig,
+def _read_and_check(delivery: Delivery, content: bytes | None, config: PlanConfig,
                     seconds: dict[str, float], spans: list | None = None,
                     collector: Any = None) -> tuple[ReadResult, list[Finding]]:
-    t0 = time.perf_counter()
-    result = read_delivery(delivery.path, delivery.source, content=content, file_label=delivery.name)
-    t1 = time.perf_counter()
-    seconds["read"] = t1 - t0
-    if spans is not None:
-        spans.append(("read", t0, t1))
-    findings = list(result.findings)
-    if result.errors:
-        return result, findings
-    validate_frame, _ = _validators()
-    t0 = time.perf_counter()
-    for td in result.tables:
-        findings.extend(validate_frame(td.table, td.frame(), source=delivery.source, file=delivery.name,
-                                       sheet=td.sheet, config=config, collector=collector))
-    t1 = time.perf_counter()
-    seconds["validate"] = t1 - t0
-    if spans is not None:
-        spans.append(("validate", t0, t1))
+    # One bad file never ends the run: whatever reading or checking it raises (a reader's bug, a
+    # parser's limit, memory) rejects this delivery with a finding; the traceback goes to the log.
+    try:
+        t0 = time.perf_counter()
+        result = read_delivery(delivery.path, delivery.source, content=content, file_label=delivery.name)
+        t1 = time.perf_counter()
+        seconds["read"] = t1 - t0
+        if spans is not None:
+            spans.append(("read", t0, t1))
+        findings = list(result.findings)
+        if result.errors:
+            return result, findings
+        validate_frame, _ = _validators()
+        t0 = time.perf_counter()
+        for td in result.tables:
+            findings.extend(validate_frame(td.table, td.frame(), source=delivery.source, file=delivery.name,
+                                           sheet=td.sheet, config=config, collector=collector))
+        t1 = time.perf_counter()
+        seconds["validate"] = t1 - t0
+        if spans is not None:
+            spans.append(("validate", t0, t1))
+    except Exception as exc:  # noqa: BLE001 - see above
+        log.exception("%s/%s: reading or checking failed; the delivery is rejected", delivery.source, delivery.name)
+        failed = Finding(level=ERROR, source=delivery.source, rule="read_failed", file=delivery.name,
+                         message=f"读取或检查文件时出错（{exc.__class__.__name__}），整份文件未入库；请检查文件是否完整、格式是否正确后重新报送",
+                         message_en=f"reading or checking failed: {exc.__class__.__name__}: {exc}")
+        return ReadResult([], [failed]), [failed]
     return result, findings
 
 
@@ -168,7 +198,7 @@ class _Prepared:
     previous delivery's load). Nothing here touches the warehouse."""
 
     delivery: Delivery
-    content: bytes
+    content: bytes | None  # None: over the size limit (archived from the file, not read)
     result: ReadResult
     findings: list[Finding]
     seconds: dict[str, float]
@@ -179,11 +209,14 @@ class _Prepared:
 def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = False) -> _Prepared:
     from .validate import ValidationRun
 
-    content = delivery.path.read_bytes()
-    sha = hashlib.sha256(content).hexdigest()
-    if sha != delivery.sha256 or len(content) != delivery.size:  # changed since it was found
-        st = delivery.path.stat()
-        delivery = dataclasses.replace(delivery, sha256=sha, size=len(content), mtime=st.st_mtime)
+    content: bytes | None = None
+    if delivery.size <= read_limits().max_file_bytes:  # a larger file is archived, never held in memory
+        with open_regular(delivery.path) as fh:  # a link swapped in since the scan is refused
+            content = fh.read()
+        sha = hashlib.sha256(content).hexdigest()
+        if sha != delivery.sha256 or len(content) != delivery.size:  # changed since it was found
+            st = delivery.path.stat()
+            delivery = dataclasses.replace(delivery, sha256=sha, size=len(content), mtime=st.st_mtime)
     seconds: dict[str, float] = {}
     spans: list = []
     run = ValidationRun()
@@ -202,10 +235,15 @@ def _load(engine: Engine, delivery: Delivery, tables: list[TableData], archive_p
           warnings: list[Finding]) -> tuple[bool, list[Finding]]:
     """The write–audit–publish transaction. Returns (loaded, all warnings); False = duplicate.
     Raises _Rejected (after rollback) on any error finding or constraint violation."""
+    from .warehouse import immediate
+
     _, validate_in_warehouse = _validators()
     did = delivery.sha256
     try:
-        with engine.begin() as conn:
+        with immediate(engine) as conn:
+            # Concurrent runs (two CLI runs, two feed DAGs): wait for a neighbour loading the same
+            # tables or the same bytes, then look again — what it accepted is a duplicate here.
+            load.lock_for_load(conn, [td.table for td in tables], did)
             if load.is_accepted(conn, did):
                 return False, []
             for td in sorted(tables, key=lambda td: td.table.name):
@@ -320,6 +358,32 @@ def ingest_delivery(engine: Engine, delivery: Delivery, *, config: PlanConfig, a
     return outcome
 
 
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Initializer of the read-ahead process: it must not outlive the run that started it (killed
+    with -9, it would otherwise keep its memory and, forked, the run's open warehouse sockets,
+    whose connections then keep their locks). Linux: the kernel sends SIGKILL when the parent dies
+    (prctl PR_SET_PDEATHSIG). Everywhere: a thread that ends the process once its parent is gone.
+    multiprocessing has no option for either, hence these few lines."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no libc symbol: the watcher below still works
+            log.debug("prctl(PR_SET_PDEATHSIG) unavailable; watching the parent instead")
+    if os.getppid() != parent_pid:  # the parent died before the line above took effect
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), name="mfg-watch-parent", daemon=True).start()
+
+
+def _watch_parent(parent_pid: int, interval: float = 0.5) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(interval)
+    os._exit(1)  # re-parented: the run is gone
+
+
 def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archive_dir: Path | str,
                  quarantine_dir: Path | str, sources: list[str] | tuple[str, ...] | None = None,
                  move_rejected: bool = True, progress: Any = None,
@@ -331,12 +395,22 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
     touches the warehouse, so the outcome is exactly that of calling ``ingest_delivery`` in turn.
     ``progress`` (optional) is called with each outcome as it is done. ``prefetch``: "thread",
     "process" (reading and validation on the second core; pays a process start and GX import) or
-    "auto" (a process when the new files add up to PREFETCH_PROCESS_MIN_BYTES or more)."""
+    "auto" (env MFG_READ_AHEAD when set, else a process when the new files add up to
+    PREFETCH_PROCESS_MIN_BYTES or more). The read-ahead process dies with the run.
+    Concurrent calls on one warehouse (other runs, other feed DAGs) are safe: loads take turns
+    per table inside the delivery's transaction (see _load), and a file a neighbour moved away
+    meanwhile is skipped."""
+    if not Path(inbox).is_dir():  # a mistyped or unmounted inbox is not "no deliveries"
+        raise InboxNotFound(inbox)
     found: list[Delivery] = []
-    for s in sources or [None]:
-        found.extend(find_deliveries(inbox, s))
-    found.sort(key=lambda d: (d.mtime, d.name, d.source))
     report = IngestReport()
+    for s in sources or [None]:
+        scan = scan_inbox(inbox, s)
+        found.extend(scan.deliveries)
+        report.inbox_findings.extend(scan.findings)
+    for f in report.inbox_findings:
+        log.error("%s", f.log_line())
+    found.sort(key=lambda d: (d.mtime, d.name, d.source))
     if not found:
         return report
     if progress is not None and getattr(progress, "total", 0) is None:
@@ -346,6 +420,10 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
 
     # Files already accepted are skipped without reading: nothing to read ahead for them.
     already = load.accepted_ids(engine, [d.sha256 for d in found])
+    if prefetch == "auto":  # the deployment may choose (MFG_READ_AHEAD=thread|process)
+        prefetch = os.environ.get("MFG_READ_AHEAD", "auto")
+        if prefetch not in ("auto", "thread", "process"):
+            raise ValueError(f"MFG_READ_AHEAD must be auto, thread or process, got {prefetch!r}")
     if prefetch == "auto":
         big = sum(d.size for d in found if d.sha256 not in already) >= PREFETCH_PROCESS_MIN_BYTES
         prefetch = "process" if big else "thread"
@@ -357,7 +435,8 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
 
         # fork: the worker starts at once and never re-runs the caller's __main__ (spawn would)
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool_cm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method))
+        pool_cm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                      initializer=_die_with_parent, initargs=(os.getpid(),))
     else:
         pool_cm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfg-prefetch")
     pg = engine.dialect.name == "postgresql"
@@ -388,9 +467,16 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
             except Exception:  # noqa: BLE001 - e.g. the file vanished: the plain path reports it
                 log.exception("%s/%s: reading ahead failed; reading it again", d.source, d.name)
                 prepared = None
-            outcome = ingest_delivery(engine, d, config=config, archive_dir=archive_dir,
-                                      quarantine_dir=quarantine_dir, move_rejected=move_rejected,
-                                      _prepared=prepared)
+            try:
+                outcome = ingest_delivery(engine, d, config=config, archive_dir=archive_dir,
+                                          quarantine_dir=quarantine_dir, move_rejected=move_rejected,
+                                          _prepared=prepared)
+            except FileNotFoundError:
+                if d.path.exists():
+                    raise
+                # moved away since it was found (a neighbouring run quarantined it): not ours
+                log.warning("%s/%s vanished from the inbox since it was found; skipped", d.source, d.name)
+                continue
             report.outcomes.append(outcome)
             if progress is not None:
                 progress(outcome)
@@ -407,9 +493,9 @@ def _quarantine(outcome: DeliveryOutcome, quarantine_dir: Path, *, move: bool) -
     d = outcome.delivery
     folder = quarantine_dir / d.source
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / d.name
+    target = folder / bounded_name(d.name, reserve=len(".report.json"))
     if target.exists() or Path(f"{target}.report.json").exists():
-        target = folder / f"{d.sha256[:16]}__{d.name}"
+        target = folder / bounded_name(d.name, prefix=f"{d.sha256[:16]}__", reserve=len(".report.json"))
     if move:
         shutil.move(str(d.path), target)
     else:
@@ -463,5 +549,5 @@ def rejection_text(outcome: DeliveryOutcome, when: dt.datetime | None = None) ->
     return "\n".join(lines)
 
 
-__all__ = ["ACCEPTED", "DUPLICATE", "REJECTED", "DeliveryOutcome", "IngestReport", "find_deliveries",
+__all__ = ["ACCEPTED", "DUPLICATE", "REJECTED", "DeliveryOutcome", "InboxNotFound", "IngestReport", "find_deliveries",
            "ingest_delivery", "ingest_inbox", "rejection_text"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -186,6 +187,29 @@ def accepted_ids(conn_or_engine: Connection | Engine, delivery_ids: Iterable[str
     return run(conn_or_engine)
 
 
+# pg_advisory_xact_lock(int4, int4) namespace of loads (mfg_indicators.migrations uses another)
+PG_LOCK_NAMESPACE_LOAD = 0x6D6668
+
+
+def _lock_key(name: str) -> int:
+    k = zlib.crc32(name.encode("utf-8"))
+    return k - 2**32 if k >= 2**31 else k  # int4
+
+
+def lock_for_load(conn: Connection, tables: Iterable[Table], delivery_id: str) -> None:
+    """Serialise loads that must take turns, inside the delivery's transaction (released when it
+    ends): loads into the same tables, and loads of the same bytes. PostgreSQL: transaction-level
+    advisory locks, one per table and one for the delivery, taken in one global order (no
+    deadlock); a load waits up to lock_timeout (warehouse.timeouts). SQLite: nothing to do, the
+    transaction began with BEGIN IMMEDIATE and holds the file's write lock. The caller re-checks
+    ``is_accepted`` afterwards: a neighbour may have loaded the same delivery meanwhile."""
+    if conn.dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key(f"table:{t.name}") for t in tables} | {_lock_key(f"delivery:{delivery_id}")})
+    for k in keys:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": PG_LOCK_NAMESPACE_LOAD, "k": k})
+
+
 def is_accepted(conn: Connection, delivery_id: str) -> bool:
     return conn.execute(text("SELECT 1 FROM raw_delivery WHERE delivery_id = :d AND status = 'accepted'"),
                         {"d": delivery_id}).first() is not None
@@ -231,6 +255,6 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
-__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted", "publish",
-           "record_delivery",
+__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted",
+           "lock_for_load", "publish", "record_delivery",
            "snapshot", "stage"]

@@ -5,6 +5,7 @@ deliver), which the monthly DAG's tasks call one per task.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,11 @@ from .stage_log import DeliveryProgress, StageLog
 from .warehouse import connect
 
 EXIT_OK = 0
+EXIT_USAGE = 1  # bad arguments, configuration or inbox: nothing was run
 EXIT_REJECTED = 2  # outputs written from the accepted data, but some delivery was rejected
+EXIT_WAREHOUSE = 3  # the warehouse did not answer, timed out or failed (see the log file)
+EXIT_NO_DATA = 4  # no accepted data at all for the month: JSON written, no bulletin (see --allow-empty)
+EXIT_SYSTEM = 5  # the machine failed the run: disk full, permission denied, … (see the log file)
 
 
 @dataclass
@@ -25,10 +30,13 @@ class RunResult:
     document: dict[str, Any] = field(default_factory=dict)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     stages: StageLog = field(default_factory=StageLog)
+    no_data: bool = False  # every indicator 暂无数据: no bulletin was rendered or sent
 
     @property
     def exit_code(self) -> int:
-        return EXIT_REJECTED if self.rejected else EXIT_OK
+        if self.rejected:
+            return EXIT_REJECTED
+        return EXIT_NO_DATA if self.no_data else EXIT_OK
 
     def summary(self) -> str:
         return format_summary(self.document, self.outputs, self.rejected)
@@ -61,12 +69,18 @@ def format_summary(document: dict[str, Any], outputs: dict[str, Path],
 def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: Path,
               config_path: Path | None = None, archive_dir: Path | None = None,
               quarantine_dir: Path | None = None, smtp_conn_id: str | None = None,
-              quiet: bool = False) -> RunResult:
-    from .ingest import ingest_inbox
+              quiet: bool = False, allow_empty: bool = False) -> RunResult:
+    """The month end to end. ``allow_empty``: render and deliver the bulletin even when the
+    warehouse has no accepted data at all for the month (every indicator 暂无数据); otherwise
+    only the JSON is written and RunResult.no_data is set. A missing inbox raises
+    ingest.InboxNotFound before the warehouse is touched."""
+    from .ingest import InboxNotFound, ingest_inbox
     from .month import compute_month, deliver_month, document_month, render_month
     from .validate import collect_results, write_data_docs
 
     config: PlanConfig = load_config(config_path)
+    if not Path(inbox).is_dir():
+        raise InboxNotFound(inbox)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     archive_dir = Path(archive_dir) if archive_dir else out_dir.parent / "archive"
@@ -103,6 +117,16 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             document, result.outputs["json"] = document_month(engine, config, period, out_dir,
                                                               rejected=result.rejected)
             result.document = document
+
+        if not allow_empty and all(i["status"] == "no_data" for i in document["indicators"]):
+            # An all-暂无数据 bulletin is never what anyone wants to receive (a wrong or empty
+            # inbox, a month not yet delivered): say so instead, unless asked for explicitly.
+            result.no_data = True
+            if not quiet:
+                print(f"{period}: 仓库中该月没有任何已入库数据，未生成、未发送通报（需要时加 --allow-empty） / "
+                      "no accepted data for the month: no bulletin rendered or sent (--allow-empty to force)",
+                      file=sys.stderr, flush=True)
+            return result
 
         with log.stage("render bulletin") as st:
             paths = render_month(engine, config, document, out_dir)

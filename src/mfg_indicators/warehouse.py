@@ -1,5 +1,6 @@
-"""The warehouse: one SQLAlchemy engine for SQLite (embedded default) or PostgreSQL, and the
-versioned migrations under include/sql/migrations that build it from nothing.
+"""The warehouse: one SQLAlchemy engine for SQLite (embedded default) or PostgreSQL, with
+bounded waits (connect, locks, statements), and the versioned migrations under
+include/sql/migrations that build it from nothing (run by mfg_indicators.migrations).
 
 Migration files are ``NNN_name.sql`` (both dialects), or ``NNN_name.postgresql.sql`` /
 ``NNN_name.sqlite.sql`` where a dialect needs its own statement (kept small and explicit).
@@ -8,22 +9,21 @@ Migration files are ``NNN_name.sql`` (both dialects), or ``NNN_name.postgresql.s
 from __future__ import annotations
 
 import datetime as dt
-import re
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Connection, Engine, make_url
 
-from .paths import DEFAULT_WAREHOUSE_URL, MIGRATIONS_DIR
+from .paths import DEFAULT_WAREHOUSE_URL
 
 # Python 3.12 deprecates sqlite3's implicit date adapters; register ISO ones explicitly so DATE
 # columns hold 'YYYY-MM-DD' text on SQLite, as PostgreSQL prints them.
 sqlite3.register_adapter(dt.date, lambda d: d.isoformat())
 sqlite3.register_adapter(dt.datetime, lambda d: d.isoformat(sep=" "))
-
-_MIGRATION = re.compile(r"^(\d{3})_([a-z0-9_]+?)(?:\.(postgresql|sqlite))?\.sql$")
-
 
 def normalize_url(url: str | None) -> str:
     """Accept plain ``postgresql://`` URLs and use psycopg 3 for them."""
@@ -35,14 +35,53 @@ def normalize_url(url: str | None) -> str:
     return url
 
 
+def _seconds(env: str, default: float) -> float:
+    value = os.environ.get(env)
+    try:
+        return float(value) if value else default
+    except ValueError:
+        raise ValueError(f"{env} must be a number of seconds, got {value!r}") from None
+
+
+def timeouts() -> dict[str, float]:
+    """Seconds the warehouse connection waits (environment overrides; see docs/operations.md):
+
+    * ``connect`` (MFG_WAREHOUSE_CONNECT_TIMEOUT, 10): to connect, incl. the server's first answer;
+    * ``lock`` (MFG_WAREHOUSE_LOCK_TIMEOUT, 600): for a lock a neighbouring load holds (then the
+      delivery fails with a message; a load waits, it does not fail, up to this long);
+    * ``statement`` (MFG_WAREHOUSE_STATEMENT_TIMEOUT, 1800): for one statement;
+    * ``idle_in_transaction`` (MFG_WAREHOUSE_IDLE_TIMEOUT, 120): PostgreSQL ends a connection that
+      holds a transaction open without a word this long (a client that vanished keeps no lock);
+    * ``busy`` (MFG_SQLITE_BUSY_TIMEOUT, 600): SQLite's wait for the file's write lock."""
+    return {"connect": _seconds("MFG_WAREHOUSE_CONNECT_TIMEOUT", 10),
+            "lock": _seconds("MFG_WAREHOUSE_LOCK_TIMEOUT", 600),
+            "statement": _seconds("MFG_WAREHOUSE_STATEMENT_TIMEOUT", 1800),
+            "idle_in_transaction": _seconds("MFG_WAREHOUSE_IDLE_TIMEOUT", 120),
+            "busy": _seconds("MFG_SQLITE_BUSY_TIMEOUT", 600)}
+
+
+def display_url(url_or_engine: str | Engine | None) -> str:
+    """The warehouse URL as people may see it (password masked)."""
+    if isinstance(url_or_engine, Engine):
+        return url_or_engine.url.render_as_string(hide_password=True)
+    try:
+        return make_url(url_or_engine or DEFAULT_WAREHOUSE_URL).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL at all: show nothing of it that could be secret
+        return "<warehouse URL not understood>"
+
+
 def get_engine(url: str | None = None) -> Engine:
     url = normalize_url(url)
+    t = timeouts()
     if url.startswith("sqlite:///"):
         Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url)
+        engine = create_engine(url, connect_args={"timeout": t["busy"]})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            # Transactions are begun by us (below), not by the sqlite3 module's implicit BEGIN
+            # before DML: so DDL is transactional and a writer can ask for BEGIN IMMEDIATE.
+            dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
@@ -53,8 +92,44 @@ def get_engine(url: str | None = None) -> Engine:
             cur.execute("PRAGMA temp_store=MEMORY")
             cur.close()
 
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):  # pragma: no cover - trivial
+            # A writer takes the file's write lock when it begins (waiting up to busy_timeout),
+            # not at its first write: a deferred transaction that read first could otherwise
+            # fail with "database is locked" instead of waiting.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE_LOCK) else "BEGIN")
+
         return engine
-    return create_engine(url)
+    connect_args: dict[str, object] = {}
+    query = make_url(url).query
+    if url.startswith("postgresql"):
+        ms = {k: int(t[k] * 1000) for k in ("lock", "statement", "idle_in_transaction")}
+        defaults = {
+            "connect_timeout": max(1, int(t["connect"])),
+            # a server or network that went away is noticed within about a minute
+            "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3,
+            "application_name": "mfg-indicators",
+            "options": (f"-c lock_timeout={ms['lock']} -c statement_timeout={ms['statement']}"
+                        f" -c idle_in_transaction_session_timeout={ms['idle_in_transaction']}"),
+        }
+        connect_args = {k: v for k, v in defaults.items() if k not in query}  # the URL wins
+    return create_engine(url, connect_args=connect_args)
+
+
+# Execution option: on SQLite, begin the transaction with BEGIN IMMEDIATE (the file's write lock
+# from the start). For a transaction that reads and then writes: begun deferred, it could not
+# wait for a neighbour's commit and would fail with "database is locked".
+WRITE_LOCK = "mfg_write_lock"
+
+
+@contextmanager
+def immediate(engine: Engine) -> Iterator[Connection]:
+    """A write transaction that holds the warehouse's write lock from its start on SQLite
+    (``BEGIN IMMEDIATE``); a plain transaction on PostgreSQL (which locks row by row, and where
+    the callers take advisory locks). Commits on success, rolls back on error."""
+    with engine.connect().execution_options(**{WRITE_LOCK: True}) as conn:
+        with conn.begin():
+            yield conn
 
 
 def dialect(conn_or_engine: Connection | Engine) -> str:
@@ -62,45 +137,12 @@ def dialect(conn_or_engine: Connection | Engine) -> str:
     return conn_or_engine.dialect.name
 
 
-def split_sql(script: str) -> list[str]:
-    """Statements of a SQL script (``;`` at line end; no semicolons inside literals)."""
-    no_comments = "\n".join(line.split("--", 1)[0] if "--" in line and "'" not in line else line
-                            for line in script.splitlines())
-    return [s.strip() for s in re.split(r";\s*(?:\n|$)", no_comments) if s.strip()]
+def migrate(engine: Engine, migrations_dir: Path | None = None) -> list[str]:
+    """Apply every migration not yet applied (mfg_indicators.migrations, run by Alembic under a
+    lock, so concurrent first runs are safe). Returns the file names applied now."""
+    from .migrations import upgrade
 
-
-def migration_files(dialect_name: str) -> list[tuple[str, Path]]:
-    found = []
-    for p in sorted(MIGRATIONS_DIR.glob("*.sql")):
-        m = _MIGRATION.match(p.name)
-        if not m:
-            raise RuntimeError(f"migration file name not understood: {p.name}")
-        if m.group(3) in (None, dialect_name):
-            found.append((m.group(1), p))
-    return found
-
-
-def migrate(engine: Engine) -> list[str]:
-    """Apply every migration not yet applied, each in its own transaction. Returns the versions
-    applied now."""
-    applied_now = []
-    with engine.begin() as conn:
-        conn.execute(text(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version TEXT NOT NULL, file_name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL,"
-            " PRIMARY KEY (version, file_name))"))
-        done = {r[1] for r in conn.execute(text("SELECT version, file_name FROM schema_migrations"))}
-    for version, path in migration_files(engine.dialect.name):
-        if path.name in done:
-            continue
-        with engine.begin() as conn:
-            for stmt in split_sql(path.read_text(encoding="utf-8")):
-                conn.execute(text(stmt))
-            conn.execute(text("INSERT INTO schema_migrations (version, file_name, applied_at) "
-                              "VALUES (:v, :f, :t)"),
-                         {"v": version, "f": path.name, "t": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)})
-        applied_now.append(path.name)
-    return applied_now
+    return upgrade(engine, migrations_dir)
 
 
 def connect(url: str | None = None, *, migrate_schema: bool = True) -> Engine:

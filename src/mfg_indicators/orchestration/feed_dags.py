@@ -1,7 +1,7 @@
 """Feed DAG factory: one ingestion DAG per source (``feed_registry`` … ``feed_ledgers``).
 
-Each DAG checks daily (Asia/Shanghai) for new deliveries and runs them through the same code path
-as the CLI (mfg_indicators.ingest.ingest_delivery):
+Each DAG checks daily (Asia/Shanghai) for new deliveries and runs them through the same stage
+function as the CLI (mfg_indicators.ingest.ingest_inbox, limited to the DAG's source):
 
     pull_http ─► find_new_deliveries ─► ingest ─┬─► emit_asset_event   (Asset feed_<source>)
                                                └─► fail_on_rejected   (fails the run visibly)
@@ -10,7 +10,9 @@ as the CLI (mfg_indicators.ingest.ingest_delivery):
   ``MFG_HTTP_SOURCES``, comma separated): pulls the JSON endpoint of Connection
   ``mfg_feed_<source>`` into the inbox. Otherwise the file drop is used.
 * ``ingest`` processes every new delivery in arrival order; a rejected one is quarantined and the
-  others still load. ``emit_asset_event`` then emits ``Asset(name="feed_<source>")`` with extra
+  others still load. Two feed DAGs (or a DAG and a CLI run) at once take turns per table inside
+  the load (see ingest/load), so neither rejects good data nor loads anything twice.
+  ``emit_asset_event`` then emits ``Asset(name="feed_<source>")`` with extra
   ``{"periods": [...], "deliveries": [...]}`` (skipped when nothing new was accepted), and
   ``fail_on_rejected`` raises, naming every rejection, so the run fails where people look.
 
@@ -94,10 +96,16 @@ def make_feed_dag(source: str):
         def find_new_deliveries(pulled: str | None) -> list[str]:
             """Files in the inbox whose bytes were not accepted before, in arrival order."""
             from mfg_indicators.extract import find_deliveries
+            from mfg_indicators.ingest import InboxNotFound
             from mfg_indicators.load import accepted_ids
             from mfg_indicators.warehouse import connect
 
             s = runtime_settings()
+            if not Path(s["inbox"]).is_dir():  # an unmounted inbox is not "nothing new"
+                from airflow.sdk.exceptions import AirflowFailException
+
+                # a setting or mount to fix, not a blip to retry; the next daily run checks again
+                raise AirflowFailException(str(InboxNotFound(s["inbox"])))
             found = find_deliveries(s["inbox"], source)
             engine = connect(s["warehouse_url"])
             try:
@@ -110,21 +118,39 @@ def make_feed_dag(source: str):
 
         @task
         def ingest(paths: list[str]) -> dict[str, Any]:
-            """Archive → read → validate → load each delivery (ingest_delivery), in order."""
+            """Archive → read → validate → load the source's deliveries in arrival order: the CLI's
+            stage function (ingest_inbox, read-ahead included), for this source only."""
             from airflow.sdk import get_current_context
 
             from mfg_indicators.config import load_config
+            from mfg_indicators.ingest import ingest_inbox
             from mfg_indicators.validate import collect_results, write_data_docs
             from mfg_indicators.warehouse import connect
 
+            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": []}
+            if not paths:
+                log.info("%s: nothing new", source)
+                return out
             s = runtime_settings()
             config = load_config(s["config_path"])
             engine = connect(s["warehouse_url"])
-            out: dict[str, Any] = {}
             validation = None
             try:
                 with collect_results() as validation:
-                    out.update(_ingest_paths(paths, engine, config, s))
+                    # Files found new by find_new_deliveries and accepted by a neighbouring run
+                    # meanwhile come back as duplicates; files moved to quarantine by an earlier
+                    # try of this task are no longer in the inbox.
+                    report = ingest_inbox(s["inbox"], engine, config=config, archive_dir=s["archive"],
+                                          quarantine_dir=s["quarantine"], sources=[source])
+                new = set(paths)
+                for outcome in report.outcomes:
+                    if outcome.status == "duplicate" and str(outcome.delivery.path) not in new:
+                        continue  # accepted on an earlier day and still in the inbox: not news
+                    item = outcome.summary()
+                    if outcome.status == "rejected":
+                        item["rejections"] = [f.as_rejection() for f in outcome.errors]
+                        item["errors_en"] = [f.log_line() for f in outcome.errors]
+                    out[outcome.status].append(item)
             finally:
                 engine.dispose()
                 if validation is not None and len(validation):
@@ -136,25 +162,6 @@ def make_feed_dag(source: str):
                     out["data_docs"] = str(docs)
             log.info("%s: %d accepted, %d duplicate, %d rejected", source, len(out["accepted"]),
                      len(out["duplicate"]), len(out["rejected"]))
-            return out
-
-        def _ingest_paths(paths: list[str], engine, config, s: dict[str, Any]) -> dict[str, Any]:
-            """ingest_delivery for each path, in arrival order; JSON-safe summaries by status."""
-            from mfg_indicators.extract import Delivery
-            from mfg_indicators.ingest import ingest_delivery
-
-            out: dict[str, Any] = {"accepted": [], "duplicate": [], "rejected": []}
-            for p in paths:
-                if not Path(p).exists():  # moved by an earlier try of this task
-                    log.warning("%s vanished since it was found; skipped", p)
-                    continue
-                outcome = ingest_delivery(engine, Delivery.from_path(p, source), config=config,
-                                          archive_dir=s["archive"], quarantine_dir=s["quarantine"])
-                item = outcome.summary()
-                if outcome.status == "rejected":
-                    item["rejections"] = [f.as_rejection() for f in outcome.errors]
-                    item["errors_en"] = [f.log_line() for f in outcome.errors]
-                out[outcome.status].append(item)
             return out
 
         @task(outlets=[asset])
