@@ -63,13 +63,13 @@ def test_the_latest_roster_rule_is_one_fragment_everywhere():
 
 
 def test_the_month_and_evaluation_sql_render_through_the_loader():
-    """One loader: the indicator, mart, bulletin, provenance and evaluation statements render with
-    sql.render (Jinja), given the names compute.py, render/ and evaluation.py pass; none keeps the
+    """One loader: the indicator, mart, bulletin, provenance, evaluation and plan statements render with
+    sql.render (Jinja), given the names their callers pass; none keeps the
     old ``-- name:`` sections or ``{placeholder}`` fields."""
     context = {"score_decimals": 2, "measure": "tax", "industry_group": lambda column: f"CASE {column} END",
                "numerator": "value_added", "denominator": "employees", "column": "energy_saved",
                "by_action_type": True, "core_table": "core_tax"}
-    folders = ("indicators", "mart", "bulletin", "provenance", "evaluation")
+    folders = ("indicators", "mart", "bulletin", "provenance", "evaluation", "plan")
     names = [str(p.relative_to(SQL_DIR))[:-4] for f in folders for p in (SQL_DIR / f).rglob("*.sql")]
     assert len(names) >= 37
     for name in names:

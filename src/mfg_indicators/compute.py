@@ -60,12 +60,10 @@ from . import sql
 from .config import PlanConfig
 from .feeds import TABLES
 from .findings import WARNING, Finding
-from .paths import SQL_DIR
 from .plan_tables import store_industry_groups
 from .status import assess
 from .warehouse import WRITE_LOCK
 
-INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 COUNTY_SCOPE = "累计"  # 主要指标 口径 used by every official figure
 PG_WORK_MEM = "64MB"  # per sort/hash, for the computation's transaction only (SET LOCAL)
