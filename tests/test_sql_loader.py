@@ -63,9 +63,9 @@ def test_the_latest_roster_rule_is_one_fragment_everywhere():
 
 
 def test_the_month_and_evaluation_sql_render_through_the_loader():
-    """One loader: the indicator, mart, bulletin, provenance, evaluation and plan statements render with
-    sql.render (Jinja), given the names their callers pass; none keeps the
-    old ``-- name:`` sections or ``{placeholder}`` fields."""
+    """One loader: the indicator, mart, bulletin, provenance, evaluation and plan statements
+    render with sql.render (Jinja), given the names their callers pass; none keeps the old
+    ``-- name:`` sections or ``{placeholder}`` fields."""
     context = {"score_decimals": 2, "measure": "tax", "industry_group": lambda column: f"CASE {column} END",
                "numerator": "value_added", "denominator": "employees", "column": "energy_saved",
                "by_action_type": True, "core_table": "core_tax"}
