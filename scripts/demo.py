@@ -110,7 +110,8 @@ def main() -> int:
         print(f"demo FAILED (exit {rc}); see {log_path}", file=sys.stderr)
         return rc or 1
     sys.path.insert(0, str(ROOT / "src"))
-    from mfg_indicators.pipeline import format_summary, read_document
+    from mfg_indicators.document import read_document
+    from mfg_indicators.pipeline import format_summary
 
     document = read_document(doc_path)
     outputs = {"json": doc_path}

@@ -180,7 +180,7 @@ def test_archive_manifest(bulletin, config, tmp_path):
 def test_archive_takes_the_deliveries_the_bulletin_read(bulletin, config, tmp_path, monkeypatch):
     """render_bulletin hands its deliveries_used rows to the archive: no second scan of the core
     tables, the same manifest inputs; any other mapping (or another period) reads them anew."""
-    import mfg_indicators.render.context as context_mod
+    import mfg_indicators.provenance as provenance_mod
 
     paths = bulletin["paths"]
     assert paths.period == PERIOD and paths.deliveries_used
@@ -189,7 +189,7 @@ def test_archive_takes_the_deliveries_the_bulletin_read(bulletin, config, tmp_pa
     def no_scan(*_a, **_k):
         raise AssertionError("deliveries_used read again")
 
-    monkeypatch.setattr(context_mod, "deliveries_used", no_scan)
+    monkeypatch.setattr(provenance_mod, "deliveries_used", no_scan)
     taken = archive_bulletin(paths, bulletin["doc"], bulletin["engine"], tmp_path / "b", config=config)
     ref, got = (json.loads(p.read_text(encoding="utf-8")) for p in (reference, taken))
     assert got["inputs"] == ref["inputs"]

@@ -7,9 +7,8 @@ import json
 import pytest
 from sqlalchemy import text
 
-from mfg_indicators.compute import (
-    INDICATOR_KEYS, compute_indicators, indicators_document, load_result, per_mu_breakdown, write_indicators_json,
-)
+from mfg_indicators.compute import compute_indicators, load_result, per_mu_breakdown
+from mfg_indicators.document import INDICATOR_KEYS, indicators_document, write_indicators_json
 from mfg_indicators.warehouse import connect
 from test_indicators import CONFIG, WH, D, enterprise_scenario, ledger_rows
 

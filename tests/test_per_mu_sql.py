@@ -1,4 +1,4 @@
-"""per_mu.sql: one row per candidate whatever the candidates look alike (both dialects), and the
+"""indicators/per_mu/: one row per candidate whatever the candidates look alike (both dialects), and the
 SQLite plan that keeps the query linear at province scale (issue 8: the old shape rescanned a
 grouped derived table once per candidate and ran for minutes on 150,000 enterprises)."""
 
@@ -63,14 +63,18 @@ def test_per_mu_lookalike_candidates_nulls_and_missing_rows(engine, wh):
 # --- the SQLite plan --------------------------------------------------------------------------
 
 def _plan(engine, name: str, measure: str, period: str = "2023-12") -> list[str]:
+    from mfg_indicators import sql
+
     p = compute.Period.parse(period)
-    sql, extra = compute.fill_sql("per_mu", name, CONFIG, {"_numerator": f"{{{{_numerator_{measure}}}}}"})
+    order, extra = compute._industry_group_params(CONFIG)
+    query = sql.render(f"indicators/per_mu/{name}", measure=measure,
+                       industry_group=lambda column: compute._industry_group_case(order, column))
     params = {"period": p.text, "year": p.year, "year_start_month": p.year_start_month,
               "excluded_groups": list(CONFIG["per_mu_excluded_groups"]),
               "months_needed": p.month if measure == "tax" else 1, **extra}
-    used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
+    used = set(re.findall(r"(?<![:\w]):(\w+)", query))
     assert used <= params.keys(), used - params.keys()
-    stmt = text("EXPLAIN QUERY PLAN " + sql).bindparams(bindparam("excluded_groups", expanding=True))
+    stmt = text("EXPLAIN QUERY PLAN " + query).bindparams(bindparam("excluded_groups", expanding=True))
     with engine.connect() as conn:
         return [r[3] for r in conn.execute(stmt, {k: params[k] for k in used})]
 
@@ -100,10 +104,10 @@ def test_index_is_sqlite_only(engine):
     assert ("core_tax_uscc_period" in names) == (engine.dialect.name == "sqlite")
 
 
-# --- bulletin/deliveries_used.sql: per-delivery probes, same answer -------------------------------
+# --- provenance/deliveries_used.sql: per-delivery probes, same answer -------------------------------
 
 def test_deliveries_used_lists_only_deliveries_whose_rows_are_read(engine, wh):
-    from mfg_indicators.render.context import deliveries_used
+    from mfg_indicators.provenance import deliveries_used
 
     def deliver(did, source, table):
         wh._exec("INSERT INTO raw_delivery (delivery_id, source, file_name, archive_path, size_bytes, file_mtime,"
@@ -134,13 +138,14 @@ def test_deliveries_used_lists_only_deliveries_whose_rows_are_read(engine, wh):
 
 
 def test_sqlite_deliveries_used_probes_per_delivery(tmp_path):
-    from mfg_indicators.render import context as ctx
+    from mfg_indicators import provenance, sql
 
     engine = connect(f"sqlite:///{tmp_path / 'w.sqlite'}")
     try:
-        params = {**ctx._period_params(CONFIG, "2023-12"), "roster_year": 2023}
+        params = {**provenance.period_params(CONFIG, "2023-12"), "roster_year": 2023}
         with engine.connect() as conn:
-            plan = [r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + ctx._sql("deliveries_used")), params)]
+            plan = [r[3] for r in conn.execute(text("EXPLAIN QUERY PLAN " + sql.render("provenance/deliveries_used")),
+                                               params)]
         for index, cond in (("core_tax_delivery", "delivery_id=? AND period>? AND period<?"),
                             ("core_stats_enterprise_delivery", "delivery_id=? AND period>? AND period<?"),
                             ("core_registry_delivery", "delivery_id=? AND roster_year=?")):

@@ -13,7 +13,8 @@ from mfg_indicators.render.charts import CHART_KEYS, render_chart, render_charts
 from mfg_indicators.config import load_config
 from mfg_indicators.render import RenderedBulletin, build_context, render_bulletin
 from mfg_indicators.render import context as context_mod
-from mfg_indicators.render.context import build_context_and_inputs, concurrent_reads_ok, deliveries_used
+from mfg_indicators.provenance import deliveries_used
+from mfg_indicators.render.context import build_context_and_inputs, concurrent_reads_ok
 from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 
@@ -26,7 +27,7 @@ def config():
 
 
 def _record_threads(monkeypatch) -> list[str]:
-    """Thread names the per-mu reads ran in."""
+    """Thread names the per-mu read (mart_per_mu, both measures) ran in."""
     seen: list[str] = []
     original = context_mod._per_mu_cells
 
@@ -45,12 +46,12 @@ def test_concurrent_context_equals_sequential(engine, config, monkeypatch):
 
     seen = _record_threads(monkeypatch)
     concurrent, used = build_context_and_inputs(engine, config, doc)
-    assert len(seen) == 2 and all(n.startswith("bulletin-read") for n in seen), seen
+    assert len(seen) == 1 and all(n.startswith("bulletin-read") for n in seen), seen
 
     seen.clear()
     monkeypatch.setattr(context_mod, "concurrent_reads_ok", lambda _engine: False)
     sequential = build_context(engine, config, doc)
-    assert seen == ["MainThread", "MainThread"]
+    assert seen == ["MainThread"]
 
     assert concurrent == sequential  # every string and every chart number
     assert concurrent["rankings"]["industry_total"]["enterprises"] == str(totals["tax_enterprises"])
@@ -74,7 +75,7 @@ def test_read_errors_surface(tmp_path, config, monkeypatch):
         def broken(*_a, **_k):
             raise RuntimeError("warehouse gone")
 
-        monkeypatch.setattr(context_mod, "_roster_and_deliveries", broken)
+        monkeypatch.setattr(context_mod, "roster_and_deliveries", broken)
         with pytest.raises(RuntimeError, match="warehouse gone"):
             build_context(eng, config, sample_document(config, PERIOD))
     finally:
@@ -136,19 +137,35 @@ def test_render_is_byte_identical_to_a_sequential_render(seeded, config, monkeyp
         assert fast[f"chart_{key}"].read_bytes() == charts[key].read_bytes(), key
 
 
-def test_per_mu_cells_from_the_caller_are_not_read_again(seeded, config, monkeypatch):
-    from mfg_indicators.compute import per_mu_breakdown
+def test_rankings_read_the_cells_the_computation_stored(tmp_path, config, monkeypatch):
+    """The 亩均 rankings come from mart_per_mu as compute_indicators wrote it: the render does not
+    run the per-mu SQL again, and a change to the core tables after the computation does not
+    reach the bulletin until the month is computed again."""
+    from mfg_indicators import compute
 
-    eng, doc = seeded["engine"], seeded["doc"]
-    cells = {m: per_mu_breakdown(eng, config, PERIOD, m) for m in ("tax", "value_added")}
-    assert cells["tax"] and cells["value_added"]
-    reference = build_context(eng, config, doc)
+    eng = connect(f"sqlite:///{tmp_path / 'w.sqlite'}")
+    try:
+        totals = seed_warehouse(eng, config, PERIOD)  # computes the month
+        doc = sample_document(config, PERIOD, per_mu=totals)
+        stored = compute.load_per_mu_cells(eng, config, PERIOD)
+        assert stored == {m: compute.per_mu_breakdown(eng, config, PERIOD, m) for m in ("tax", "value_added")}
+        assert stored["tax"] and stored["value_added"]
+        reference = build_context(eng, config, doc)
+        assert reference["rankings"]["industry_total"]["enterprises"] == str(totals["tax_enterprises"])
 
-    def no_read(*_a, **_k):
-        raise AssertionError("per-mu breakdown read again")
+        def no_compute(*_a, **_k):
+            raise AssertionError("per-mu SQL run again")
 
-    monkeypatch.setattr(context_mod, "_per_mu_cells", no_read)
-    given, _ = build_context_and_inputs(eng, config, doc, per_mu_cells=cells)
-    assert given == reference
-    with pytest.raises(AssertionError, match="read again"):
-        build_context(eng, config, doc)
+        monkeypatch.setattr(compute, "per_mu_breakdown", no_compute)
+        monkeypatch.setattr(compute, "_breakdown", no_compute)
+        assert build_context(eng, config, doc) == reference
+        monkeypatch.undo()
+
+        with eng.begin() as conn:  # a late change to the core tables, not yet computed
+            conn.exec_driver_sql("DELETE FROM core_tax")
+        assert build_context(eng, config, doc)["rankings"] == reference["rankings"]
+        compute.compute_indicators(eng, config, PERIOD)
+        assert compute.load_per_mu_cells(eng, config, PERIOD)["tax"] == []
+        assert build_context(eng, config, doc)["rankings"]["industry_total"]["tax"] == "—"
+    finally:
+        eng.dispose()

@@ -8,7 +8,7 @@ import pytest
 from mfg_indicators import phrasing as ph
 from mfg_indicators.config import load_config
 from mfg_indicators.render import build_context
-from mfg_indicators.render.context import deliveries_used
+from mfg_indicators.provenance import deliveries_used
 from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 from mfg_indicators.warehouse import connect
 

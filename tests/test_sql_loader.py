@@ -45,3 +45,33 @@ def test_list_values_expand_and_shared_fragments_are_included(engine):
 def test_the_roster_rule_is_written_once_in_the_rules():
     rules = [p for p in (SQL_DIR / "rules").glob("*.sql")]
     assert [p.name for p in rules if "roster_year <=" in p.read_text(encoding="utf-8")] == ["_roster_in_force.sql"]
+
+
+def test_the_latest_roster_rule_is_one_fragment_everywhere():
+    """"The latest roster ≤ Y" is written once (rules/_roster_in_force.sql); the indicators, the
+    evaluation, the provenance reads and the rules include it (migrations are history)."""
+    import re
+
+    latest = re.compile(r"MAX\(\s*(\w+\.)?roster_year\s*\)", re.IGNORECASE)
+    files = [p for p in SQL_DIR.rglob("*.sql") if "migrations" not in p.parts]
+    writing = [str(p.relative_to(SQL_DIR)) for p in files if latest.search(p.read_text(encoding="utf-8"))]
+    assert writing == ["rules/_roster_in_force.sql"]
+    including = {str(p.relative_to(SQL_DIR)) for p in files
+                 if '{% include "rules/_roster_in_force.sql" %}' in p.read_text(encoding="utf-8")}
+    assert {"indicators/per_mu/_scope.sql", "evaluation/enterprise_year.sql",
+            "provenance/roster_year.sql", "rules/above_scale_no_tax.sql"} <= including
+
+
+def test_the_month_and_evaluation_sql_render_through_the_loader():
+    """One loader: the indicator, mart, bulletin, provenance, evaluation and plan statements
+    render with sql.render (Jinja), given the names their callers pass; none keeps the old
+    ``-- name:`` sections or ``{placeholder}`` fields."""
+    context = {"score_decimals": 2, "measure": "tax", "industry_group": lambda column: f"CASE {column} END",
+               "numerator": "value_added", "denominator": "employees", "column": "energy_saved",
+               "by_action_type": True, "core_table": "core_tax"}
+    folders = ("indicators", "mart", "bulletin", "provenance", "evaluation", "plan")
+    names = [str(p.relative_to(SQL_DIR))[:-4] for f in folders for p in (SQL_DIR / f).rglob("*.sql")]
+    assert len(names) >= 37
+    for name in names:
+        text = sql.render(name, **context)
+        assert text.strip() and "{" not in text and "-- name:" not in text, name

@@ -24,8 +24,7 @@ from mfg_indicators import ingest
 from mfg_indicators.compute import compute_indicators
 from mfg_indicators.config import load_config
 from mfg_indicators.extract import SOURCES, find_deliveries
-from mfg_indicators.paths import SQL_DIR
-from mfg_indicators.pipeline import live_warnings
+from mfg_indicators.document import live_warnings
 from mfg_indicators.rules import WAREHOUSE_RULES
 from mfg_indicators.warehouse import connect
 
@@ -156,13 +155,12 @@ def test_warnings_have_one_order_with_undated_first_on_both_warehouses(engine):
 def test_bulletin_annex_query_leaves_out_the_warehouse_rules(engine):
     """The annex's per-delivery query names the rules evaluated at compute time; it must be the
     same list as rules.WAREHOUSE_RULES."""
-    sql = (SQL_DIR / "bulletin" / "validation_warnings.sql").read_text(encoding="utf-8")
+    from mfg_indicators import sql as sql_files
+
+    sql = sql_files.render("bulletin/validation_warnings")
     listed = sql.split("NOT IN (", 1)[1].split(")", 1)[0]
     assert sorted(x.strip().strip("'") for x in listed.split(",")) == sorted(WAREHOUSE_RULES)
     _stored_warnings(engine)
-    from sqlalchemy import bindparam
-
-    stmt = text(sql).bindparams(bindparam("ids", expanding=True))
     with engine.connect() as conn:
-        rules = [r.rule for r in conn.execute(stmt, {"ids": [LIVE]})]
+        rules = [r["rule"] for r in sql_files.query(conn, "bulletin/validation_warnings", {"ids": [LIVE]})]
     assert "registry_empty" not in rules and len(rules) == 6

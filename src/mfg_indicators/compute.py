@@ -1,19 +1,23 @@
 """The monthly indicator set (indicators.md), computed in SQL on the warehouse.
 
-The SQL lives in ``include/sql/indicators/<method>.sql`` (one file per method family, named
-queries, see that folder's README). This module only orchestrates: it picks each indicator's
+The SQL lives in ``include/sql/indicators/<method>/<query>.sql`` (a folder per method family,
+a file per query, see that folder's README), read through :mod:`mfg_indicators.sql`. This module only orchestrates: it picks each indicator's
 family from the plan configuration, binds the period, windows and thresholds, decides between a
 value and ``no_data`` (with the reason), applies the status rules (:mod:`status`) and writes the
-results to ``mart_indicator`` (and the evaluated set's left-out enterprises to
-``mart_indicator_warning``), replacing the period's earlier results in one transaction.
+results to ``mart_indicator`` (the evaluated set's left-out enterprises to
+``mart_indicator_warning``, and the per-mu evaluated set by industry group and town — the
+bulletin's rankings — to ``mart_per_mu``), replacing the period's earlier results in one
+transaction.
 
 Public API::
 
     compute_indicators(engine, config, period) -> ComputeResult
     load_result(engine, config, period) -> ComputeResult | None     # read back from the mart
     per_mu_breakdown(engine, config, period, measure) -> list[dict]  # 亩均 by industry group/town
-    indicators_document(config, period, result, *, warnings, rejected) -> dict
-    write_indicators_json(out_dir, document) -> Path
+    load_per_mu_cells(engine, config, period) -> {measure: list[dict]}  # the same, from mart_per_mu
+
+The indicators document (``indicators-YYYY-MM.json``) is built from a ``ComputeResult`` by
+:mod:`mfg_indicators.document`.
 
 ``ComputeResult`` has ``.indicators`` (the indicator dicts of the output contract, in
 configuration order) and ``.warnings`` (``Finding`` objects); it also behaves as the list of
@@ -43,33 +47,28 @@ import calendar
 import datetime as dt
 import json
 import math
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
 
+from . import sql
 from .config import PlanConfig
 from .feeds import TABLES
 from .findings import WARNING, Finding
-from .paths import SQL_DIR
 from .plan_tables import store_industry_groups
 from .status import assess
 from .warehouse import WRITE_LOCK
 
-INDICATOR_SQL_DIR = SQL_DIR / "indicators"
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 COUNTY_SCOPE = "累计"  # 主要指标 口径 used by every official figure
 PG_WORK_MEM = "64MB"  # per sort/hash, for the computation's transaction only (SET LOCAL)
 
-# The keys of one indicator in indicators-YYYY-MM.json, in order (indicators.md -> Output contract).
-INDICATOR_KEYS = ("code", "name", "unit", "kind", "value", "annualized", "target", "progress",
-                  "time_progress", "status", "as_of", "group", "responsible_units", "notes")
+PER_MU_MEASURES = ("tax", "value_added")
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -124,76 +123,33 @@ def _month_end(month: str) -> dt.date:
     return Period.parse(month).end
 
 
-# --- SQL files ------------------------------------------------------------------------------
+# --- SQL files ---------------------------------------------------------------------------
 
-_NAME_LINE = re.compile(r"^--\s*name:\s*(\w+)\s*$")
-_PLACEHOLDER = re.compile(r"\{\{\s*([^}]+?)\s*\}\}")
-_IG = re.compile(r"^industry_group\((\w+(?:\.\w+)?)\)$")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
-@lru_cache(maxsize=None)
-def load_queries(family: str) -> dict[str, str]:
-    """The named queries of ``include/sql/indicators/<family>.sql`` (full-line comments dropped)."""
-    path = INDICATOR_SQL_DIR / f"{family}.sql"
-    if not path.is_file():
-        raise KeyError(f"no SQL family {family!r} ({path})")
-    queries: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    for line in path.read_text(encoding="utf-8").splitlines():
-        m = _NAME_LINE.match(line.strip())
-        if m:
-            current = queries.setdefault(m.group(1), [])
-            continue
-        if current is None or line.strip().startswith("--"):
-            continue
-        current.append(line)
-    return {k: "\n".join(v).strip() for k, v in queries.items()}
-
-
-def _industry_group_case(config: PlanConfig, column: str) -> tuple[str, dict[str, Any]]:
-    """CASE expression mapping an industry code to its group (first matching prefix wins)."""
-    parts, params = [], {}
+def _industry_group_params(config: PlanConfig) -> tuple[list[tuple[int, str]], dict[str, Any]]:
+    """The plan's industry-group prefixes as bind parameters (``:ig_p<i>`` -> ``:ig_g<i>``, first
+    matching prefix wins, ``:ig_default`` otherwise) and (i, prefix) in matching order."""
+    order, params = [], {}
     i = 0
     for g in config["industry_groups"]:
         for prefix in g["prefixes"]:
-            parts.append(f"WHEN substr({column}, 1, {len(prefix)}) = :ig_p{i} THEN :ig_g{i}")
+            order.append((i, prefix))
             params[f"ig_p{i}"] = prefix
             params[f"ig_g{i}"] = g["name"]
             i += 1
     params["ig_default"] = config["industry_default_group"]
-    return f"CASE {' '.join(parts)} ELSE :ig_default END", params
+    return order, params
 
 
-def fill_sql(family: str, name: str, config: PlanConfig, subs: dict[str, str] | None = None) -> tuple[str, dict[str, Any]]:
-    """The SQL text of a named query with its placeholders filled, and the extra bind params the
-    placeholders introduced."""
-    queries = load_queries(family)
-    subs = subs or {}
-    extra: dict[str, Any] = {}
-
-    def fill(sql: str, depth: int = 0) -> str:
-        if depth > 5:
-            raise RuntimeError(f"{family}.{name}: placeholders nest too deep")
-
-        def one(m: re.Match) -> str:
-            key = m.group(1)
-            ig = _IG.match(key)
-            if ig:
-                case, params = _industry_group_case(config, ig.group(1))
-                extra.update(params)
-                return case
-            if key in subs:
-                return fill(subs[key], depth + 1)
-            if key.startswith("_") and key in queries:
-                return fill(queries[key], depth + 1)
-            raise KeyError(f"{family}.{name}: placeholder {{{{{key}}}}} not filled")
-
-        return _PLACEHOLDER.sub(one, sql)
-
-    if name not in queries:
-        raise KeyError(f"{family}.sql has no query {name!r}")
-    return fill(queries[name]), extra
+def _industry_group_case(order: list[tuple[int, str]], column: str) -> str:
+    """CASE expression mapping the industry code in ``column`` to its group (the SQL files'
+    ``{{ industry_group("n.industry_code") }}``; prefixes and names are bind parameters)."""
+    if not re.match(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$", column):
+        raise ValueError(f"not a column: {column!r}")
+    parts = [f"WHEN substr({column}, 1, {len(prefix)}) = :ig_p{i} THEN :ig_g{i}" for i, prefix in order]
+    return f"CASE {' '.join(parts)} ELSE :ig_default END"
 
 
 def _column(table: str, name: str, types: tuple[str, ...] = ("number",)) -> str:
@@ -248,7 +204,9 @@ class _Run:
         self.window_start = ws.start
         self.window_end = _month_end(config.window_end)
         self.cache: dict[Any, Any] = {}
-        self.base_params = {
+        ig_order, ig_params = _industry_group_params(config)
+        self.sql_context = {"industry_group": lambda column: _industry_group_case(ig_order, column)}
+        self.base_params = {**ig_params,
             "period": period.text, "year": period.year, "month": period.month,
             "year_start_month": period.year_start_month, "prev_december": period.prev_december,
             "first_december": f"{ws.year:04d}-12", "period_end": period.end,
@@ -256,19 +214,13 @@ class _Run:
         }
         self.delivered = self._delivered_tables()
 
-    def q(self, family: str, name: str, subs: dict[str, str] | None = None, **params) -> list[dict[str, Any]]:
-        sql, extra = fill_sql(family, name, self.config, subs)
-        all_params = {**self.base_params, **extra, **params}
-        used = set(re.findall(r"(?<![:\w]):(\w+)", sql))
-        missing = used - all_params.keys()
-        if missing:
-            raise KeyError(f"{family}.{name}: no value for {sorted(missing)}")
-        bound = {k: all_params[k] for k in used}
-        stmt = text(sql)
-        expanding = [bindparam(k, expanding=True) for k, v in bound.items() if isinstance(v, (list, tuple))]
-        if expanding:
-            stmt = stmt.bindparams(*expanding)
-        return [dict(r) for r in self.conn.execute(stmt, bound).mappings().all()]
+    def q(self, family: str, name: str, context: dict[str, Any] | None = None, **params) -> list[dict[str, Any]]:
+        """Rows of include/sql/indicators/<family>/<name>.sql: ``context`` fills the text (column
+        names from the feed contract, the per-mu measure), ``params`` and the period's shared
+        parameters are bound."""
+        rows = sql.query(self.conn, f"indicators/{family}/{name}", {**self.base_params, **params},
+                         **self.sql_context, **(context or {}))
+        return [dict(r) for r in rows]
 
     def _delivered_tables(self) -> set[str]:
         names = {r["table_name"] for r in self.q("delivered", "delivered_tables")}
@@ -368,7 +320,7 @@ def _per_mu(run: _Run, ind: dict) -> Raw:
     num_table = "tax" if measure == "tax" else "stats_enterprise"
     if reason := run.not_delivered("registry", num_table):
         return Raw(None, reason=reason)
-    subs = {"_numerator": f"{{{{_numerator_{measure}}}}}"}
+    subs = {"measure": measure}
     months_needed = run.p.month if measure == "tax" else 1
     params = {"excluded_groups": list(run.config["per_mu_excluded_groups"]), "months_needed": months_needed}
 
@@ -448,10 +400,9 @@ def _rectification(run: _Run, ind: dict) -> Raw:
     if reason := run.not_delivered("rectification"):
         return Raw(None, reason=reason)
     start, end = run.window(prm.get("window", "plan"))
-    subs = {"type_filter": ""}
+    subs: dict[str, Any] = {"by_action_type": bool(prm.get("action_types"))}
     params: dict[str, Any] = {"from_date": start, "to_date": end}
     if prm.get("action_types"):
-        subs["type_filter"] = "AND r.action_type IN :action_types"
         params["action_types"] = list(prm["action_types"])
     if prm["aggregate"] == "distinct_uscc":
         row = run.q("rectification", "distinct_uscc", subs, **params)[0]
@@ -588,7 +539,9 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
                 indicators.append(_indicator_dict(config, ind, p, raw))
                 per_code.extend((ind["code"], w) for w in raw.warnings)
             merged = _merge_warnings(per_code)
+            cells = {m: _breakdown(run, m) for m in PER_MU_MEASURES}
             _store(conn, config, p, indicators, merged)
+            _store_per_mu(conn, config, p, cells)
     return ComputeResult(p.text, indicators, [f for _, f in merged])
 
 
@@ -650,54 +603,36 @@ def load_result(engine: Engine, config: PlanConfig, period: str) -> ComputeResul
     return ComputeResult(p.text, indicators, warnings)
 
 
+def _breakdown(run: _Run, measure: str) -> list[dict[str, Any]]:
+    return run.q("per_mu", "breakdown", {"measure": measure},
+                 excluded_groups=list(run.config["per_mu_excluded_groups"]),
+                 months_needed=run.p.month if measure == "tax" else 1)
+
+
+def _store_per_mu(conn: Connection, config: PlanConfig, p: Period,
+                  cells: dict[str, list[dict[str, Any]]]) -> None:
+    keys = {"plan_id": config.plan_id, "period": p.text}
+    sql.execute(conn, "mart/per_mu_delete", keys)
+    rows = [{**keys, "measure": m, **c} for m, measure_cells in cells.items() for c in measure_cells]
+    if rows:
+        conn.execute(sql.statement("mart/per_mu_insert"), rows)
+
+
 def per_mu_breakdown(engine: Engine, config: PlanConfig, period: str, measure: str) -> list[dict[str, Any]]:
     """亩均 (measure ``tax`` or ``value_added``) over the evaluated set by industry group and town,
-    excluded groups flagged (``excluded`` = 1) — for the bulletin's 主导产业 / 乡镇 ranking."""
+    excluded groups flagged (``excluded`` = 1), computed now from the core tables — what
+    :func:`compute_indicators` stores in ``mart_per_mu``."""
     p = Period.parse(period)
     with engine.connect() as conn, conn.begin():
         _session(conn)  # same settings as compute_indicators: same plan, same sums
-        run = _Run(conn, config, p)
-        return run.q("per_mu", "breakdown", {"_numerator": f"{{{{_numerator_{measure}}}}}"},
-                     excluded_groups=list(config["per_mu_excluded_groups"]),
-                     months_needed=p.month if measure == "tax" else 1)
+        return _breakdown(_Run(conn, config, p), measure)
 
 
-# --- output contract ---------------------------------------------------------------------------
-
-def indicators_document(config: PlanConfig, period: str, result: ComputeResult | list[dict[str, Any]], *,
-                        warnings: list[dict[str, Any]], rejected: list[dict[str, Any]]) -> dict[str, Any]:
-    """The indicators-YYYY-MM.json document (indicators.md -> Output contract).
-
-    ``warnings``: warnings already in output form (e.g. from ingestion); the computation's own
-    warnings (enterprises left out of an evaluated set, ``result.warnings``) follow them unless
-    the caller already included them (no warning appears twice). ``rejected``: rejected
-    deliveries (``Finding.as_rejection()`` dicts)."""
-    p = Period.parse(period)
-    inds = list(result.indicators if isinstance(result, ComputeResult) else result)
-    codes = [i["code"] for i in inds]
-    expected = [i["code"] for i in config.indicators]
-    if codes != expected:
-        raise ValueError(f"indicator list does not match the configuration: {codes} != {expected}")
-    out_warnings = list(warnings)
-    if isinstance(result, ComputeResult):
-        out_warnings += [w for w in (f.as_warning() for f in result.warnings) if w not in out_warnings]
-    return {
-        "county": config.county,
-        "plan": config.document,
-        "period": p.text,
-        "indicators": [{k: ind[k] for k in INDICATOR_KEYS} for ind in inds],
-        "warnings": out_warnings,
-        "rejected": list(rejected),
-    }
-
-
-def write_indicators_json(out_dir: Path, document: dict[str, Any]) -> Path:
-    """Write ``indicators-YYYY-MM.json`` (UTF-8, Chinese kept as is) atomically; return its path."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"indicators-{Period.parse(document['period']).text}.json"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
+def load_per_mu_cells(engine: Engine, config: PlanConfig, period: str) -> dict[str, list[dict[str, Any]]]:
+    """measure -> the per-mu cells :func:`compute_indicators` stored for ``period`` (the rows of
+    :func:`per_mu_breakdown` as they were at the computation; empty lists when the period was
+    never computed) — what the bulletin's 主导产业 / 乡镇 rankings read."""
+    keys = {"plan_id": config.plan_id, "period": Period.parse(period).text}
+    with engine.connect() as conn:
+        return {m: [dict(r) for r in sql.query(conn, "mart/per_mu_cells", {**keys, "measure": m})]
+                for m in PER_MU_MEASURES}

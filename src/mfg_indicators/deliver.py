@@ -287,7 +287,7 @@ def archive_bulletin(paths: Mapping[str, Path], document: Mapping[str, Any], eng
     of each attempt, not outputs, so sending the same bulletin again makes no new revision.
     Returns the manifest path."""
     from .config import load_config
-    from .render.context import deliveries_used
+    from .provenance import deliveries_used
 
     config = config or load_config()
     period = document["period"]

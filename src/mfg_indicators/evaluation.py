@@ -50,9 +50,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from .config import ConfigError, PlanConfig, load_checked_yaml
-from .paths import CONFIG_DIR, SQL_DIR
+from . import sql
+from .paths import CONFIG_DIR
 
-EVAL_SQL_DIR = SQL_DIR / "evaluation"
 EVAL_CONFIG_DIR = CONFIG_DIR / "evaluation"
 CLASSES = ("A", "B", "C", "D")
 SCALES = {"above": "规上", "below": "规下"}
@@ -215,13 +215,6 @@ class EvaluationResult:
         return {c: (counts[c] / n if n else 0.0) for c in CLASSES}
 
 
-def _sql(name: str, **fmt: Any) -> str:
-    """A SQL file of include/sql/evaluation without its full-line comments."""
-    body = (EVAL_SQL_DIR / name).read_text(encoding="utf-8")
-    body = "\n".join(line for line in body.splitlines() if not line.lstrip().startswith("--"))
-    return body.format(**fmt) if fmt else body
-
-
 _TABLES = ("mart_inefficient_list", "mart_evaluation", "mart_evaluation_item",
            "mart_evaluation_enterprise", "mart_evaluation_param")
 
@@ -310,7 +303,7 @@ def evaluate_year(engine: Engine, config: PlanConfig, year: int, *,
     with engine.begin() as conn:
         for t in _TABLES:
             conn.execute(text(f"DELETE FROM {t} WHERE plan_id = :plan_id AND year = :year"), keys)
-        base = [dict(r) for r in conn.execute(text(_sql("enterprise_year.sql")), {
+        base = [dict(r) for r in conn.execute(sql.statement("evaluation/enterprise_year"), {
             "year": year, "p_first": f"{year}-01", "p_last": f"{year}-12"}).mappings()]
         if not base:
             raise EvaluationError(f"{year}年及以前没有企业名录（core_registry），无法开展亩均效益评价")
@@ -350,8 +343,8 @@ def evaluate_year(engine: Engine, config: PlanConfig, year: int, *,
             "(:plan_id, :year, :scale, :item, :name, :unit, :weight, :benchmark, :benchmark_basis, "
             ":cap, :floor_ratio, :missing_rule, :config_file)"), params)
 
-        conn.execute(text(_sql("item_scores.sql")), keys)
-        classify = text(_sql("classify.sql", score_decimals=int(ec["score_decimals"])))
+        conn.execute(sql.statement("evaluation/item_scores"), keys)
+        classify = sql.statement("evaluation/classify", score_decimals=int(ec["score_decimals"]))
         for scale in SCALES:
             cls = ec.scale(scale)["classification"]
             pct = cls.get("percentile", {"A": 0, "B": 0, "C": 0})
@@ -549,8 +542,8 @@ def evaluation_summary(engine: Engine, config: PlanConfig, year: int) -> dict[st
     year = int(year)
     keys = {"plan_id": config.plan_id, "year": year, "prev_year": year - 1}
     with engine.connect() as conn:
-        rows = conn.execute(text(_sql("summary_counts.sql")), keys).mappings().all()
-        excluded = conn.execute(text(_sql("excluded_counts.sql")), keys).mappings().all()
+        rows = conn.execute(sql.statement("evaluation/summary_counts"), keys).mappings().all()
+        excluded = conn.execute(sql.statement("evaluation/excluded_counts"), keys).mappings().all()
         listed = {int(r["year"]): int(r["n"]) for r in conn.execute(text(
             "SELECT year, COUNT(*) AS n FROM mart_inefficient_list WHERE plan_id = :plan_id "
             "AND year IN (:year, :prev_year) GROUP BY year"), keys).mappings()}

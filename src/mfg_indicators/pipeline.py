@@ -1,13 +1,11 @@
-"""One month end to end, without the scheduler: extract → validate → load → compute → render →
-deliver. The CLI ``run`` calls :func:`run_month`; the DAG tasks call the same stage functions
-(ingest.ingest_inbox, compute.compute_indicators, render.render_bulletin, deliver.*).
+"""The CLI's runner: one month end to end without the scheduler — extract → validate → load
+(ingest), then the month's stages of :mod:`mfg_indicators.month` (compute → document → render →
+deliver), which the monthly DAG's tasks call one per task.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,35 +66,6 @@ def format_summary(document: dict[str, Any], outputs: dict[str, Path],
     return "\n".join(lines)
 
 
-def live_warnings(engine, period: str, config: PlanConfig | None = None) -> list[dict[str, Any]]:
-    """The month's warnings for ``indicators-YYYY-MM.json`` and the bulletin: the warehouse rules
-    evaluated now on the core tables for January up to ``period`` (:mod:`mfg_indicators.rules`, so
-    they do not depend on the order deliveries arrived in), and the ingest-time warnings of the
-    deliveries whose rows are still in core (a corrected month's old delivery no longer counts),
-    for periods of year Y up to month N (or undated); in one order on every warehouse
-    (``rules.warning_sort_key``)."""
-    from . import sql
-    from .feeds import TABLES
-    from .rules import WAREHOUSE_RULES, month_warnings, warning_sort_key
-
-    config = config if config is not None else load_config()
-    params = {"year_start": f"{period[:4]}-01", "period": period, "warehouse_rules": list(WAREHOUSE_RULES)}
-    with engine.connect() as conn:
-        stored = sql.query(conn, "annex/live_warnings", params, tables=list(TABLES.values()))
-        computed = month_warnings(conn, config, period)
-    rows = [dict(r) for r in stored] + [
-        {"source": f.source, "uscc": f.uscc, "message": f.message, "table_name": f.table, "rule": f.rule,
-         "period": f.period} for f in computed]
-    out = []
-    for r in rows:
-        item = {"source": r["source"], "uscc": r["uscc"], "message": r["message"],
-                "table": r["table_name"], "rule": r["rule"]}
-        if r["period"] is not None:
-            item["period"] = r["period"]
-        out.append(item)
-    return sorted(out, key=warning_sort_key)
-
-
 def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: Path,
               config_path: Path | None = None, archive_dir: Path | None = None,
               quarantine_dir: Path | None = None, smtp_conn_id: str | None = None,
@@ -105,10 +74,8 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
     warehouse has no accepted data at all for the month (every indicator 暂无数据); otherwise
     only the JSON is written and RunResult.no_data is set. A missing inbox raises
     ingest.InboxNotFound before the warehouse is touched."""
-    from .compute import compute_indicators, indicators_document, write_indicators_json
-    from .deliver import deliver_and_archive
     from .ingest import InboxNotFound, ingest_inbox
-    from .render import render_bulletin
+    from .month import compute_month, deliver_month, document_month, render_month
     from .validate import collect_results, write_data_docs
 
     config: PlanConfig = load_config(config_path)
@@ -123,7 +90,6 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
 
     with log.stage("migrate warehouse"):
         engine = connect(warehouse_url)
-    pool = ThreadPoolExecutor(2, thread_name_prefix="per-mu-ahead")
     try:
         with log.stage("extract · validate · load") as st:
             # The CLI leaves the user's inbox as it found it: a rejected file is copied to
@@ -146,20 +112,11 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
                 result.outputs["data_docs"] = write_data_docs(validation, out_dir, run_name=f"run-{period}")
                 st.rows = len(validation)
 
-        # The bulletin's 亩均 rankings read the per-mu aggregate by industry group and town, the
-        # longest read of the render (~3 s at province scale). It reads only core tables, so it
-        # runs on its own connections while the indicators are computed on another: the
-        # warehouse works on both at once (the second core).
-        per_mu_ahead = _start_per_mu_breakdowns(engine, config, period, pool)
-
         with log.stage(f"compute indicators {period}") as st:
-            computed = compute_indicators(engine, config, period)
-            st.rows = len(computed.indicators)
-            # ingestion warnings from the warehouse; indicators_document appends the computation's own
-            document = indicators_document(config, period, computed, warnings=live_warnings(engine, period, config),
-                                           rejected=result.rejected)
+            st.rows = len(compute_month(engine, config, period))
+            document, result.outputs["json"] = document_month(engine, config, period, out_dir,
+                                                              rejected=result.rejected)
             result.document = document
-            result.outputs["json"] = write_indicators_json(out_dir, document)
 
         if not allow_empty and all(i["status"] == "no_data" for i in document["indicators"]):
             # An all-暂无数据 bulletin is never what anyone wants to receive (a wrong or empty
@@ -172,37 +129,18 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             return result
 
         with log.stage("render bulletin") as st:
-            cells = {m: f.result() for m, f in per_mu_ahead.items()} if per_mu_ahead else None
-            paths = render_bulletin(engine, config, document, out_dir, per_mu_cells=cells)
+            paths = render_month(engine, config, document, out_dir)
             result.outputs.update({k: v for k, v in paths.items() if k in ("docx", "pdf", "html")})
             st.detail = ", ".join(sorted(paths))
 
         with log.stage("deliver bulletin") as st:
             # the .eml is always written beside the JSON; with an SMTP connection it is also sent
             # (a failed send is archived too, then raised)
-            delivery = deliver_and_archive(paths, config, document, engine, out_dir / "bulletin-archive",
-                                           smtp_conn_id=smtp_conn_id, outbox=out_dir)
+            delivery = deliver_month(engine, config, document, paths, out_dir, smtp_conn_id=smtp_conn_id)
             result.outputs["eml"] = delivery.eml
             result.outputs["manifest"] = delivery.manifest
             if delivery.result == "sent":
                 st.detail = f"sent through Airflow connection {smtp_conn_id}"
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
         engine.dispose()
     return result
-
-
-def _start_per_mu_breakdowns(engine, config: PlanConfig, period: str,
-                             pool: ThreadPoolExecutor) -> dict[str, Future] | None:
-    """compute.per_mu_breakdown for both measures, started on ``pool`` (None when the engine
-    cannot serve threads their own connections: then the render reads them itself)."""
-    from .compute import per_mu_breakdown
-    from .render.context import concurrent_reads_ok
-
-    if not concurrent_reads_ok(engine):
-        return None
-    return {m: pool.submit(per_mu_breakdown, engine, config, period, m) for m in ("tax", "value_added")}
-
-
-def read_document(path: Path) -> dict[str, Any]:
-    return json.loads(Path(path).read_text(encoding="utf-8"))

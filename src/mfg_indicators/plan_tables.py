@@ -10,13 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from . import sql
 from .config import PlanConfig
-from .paths import SQL_DIR
-
-_SQL = SQL_DIR / "plan"
 
 
 def industry_group_rows(config: PlanConfig) -> list[dict[str, Any]]:
@@ -35,7 +32,6 @@ def industry_group_rows(config: PlanConfig) -> list[dict[str, Any]]:
 def store_industry_groups(engine: Engine, config: PlanConfig) -> None:
     """Write the plan's industry groups (idempotent; its own READ COMMITTED transaction)."""
     rows = industry_group_rows(config)
-    upsert, prune = ((_SQL / f"industry_groups_{step}.sql").read_text(encoding="utf-8") for step in ("upsert", "prune"))
     with engine.begin() as conn:
-        conn.execute(text(upsert), rows)
-        conn.execute(text(prune), {"plan_id": config.plan_id, "last_seq": len(rows)})
+        conn.execute(sql.statement("plan/industry_groups_upsert"), rows)
+        sql.execute(conn, "plan/industry_groups_prune", {"plan_id": config.plan_id, "last_seq": len(rows)})

@@ -15,7 +15,7 @@ A SQL file is a Jinja template for the *shape* of a statement and a SQLAlchemy `
   so it must not contain ``:word`` (SQLAlchemy would read a bind parameter). There is no comment
   stripper: nothing here cuts text, so a ``'--'`` inside a string literal is safe.
 
-API (the indicator, evaluation and bulletin loaders can move onto it one by one):
+API (every reader of include/sql/ but the migration runner goes through it):
 
     render(name, **context) -> str                  the filled text of include/sql/<name>.sql
     statement(name, params, **context) -> TextClause   render + text() + expanding list parameters
@@ -58,7 +58,9 @@ def statement(name: str, params: dict[str, Any] | None = None, **context: Any) -
     from sqlalchemy import bindparam, text
 
     stmt = text(render(name, **context))
-    expanding = [bindparam(k, expanding=True) for k, v in (params or {}).items() if isinstance(v, (list, tuple))]
+    names = set(stmt._bindparams)  # noqa: SLF001 - SQLAlchemy's parsed :name list of the text
+    expanding = [bindparam(k, expanding=True) for k, v in (params or {}).items()
+                 if k in names and isinstance(v, (list, tuple))]
     return stmt.bindparams(*expanding) if expanding else stmt
 
 

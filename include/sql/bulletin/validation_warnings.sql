@@ -1,7 +1,7 @@
--- Validation warnings recorded for the deliveries listed in the bulletin's annex.
--- ids is expanded by the caller (SQLAlchemy expanding bind parameter). The rules evaluated from
--- the warehouse when a month is computed are left out (their ingest-time copies from earlier
--- versions depend on the arrival order); the list is rules.WAREHOUSE_RULES, checked by a test.
+{#- Validation warnings recorded for the deliveries listed in the bulletin's annex.
+    :ids is a list (an expanding bind parameter). The rules evaluated from the warehouse when a
+    month is computed are left out (their ingest-time copies from earlier versions depend on the
+    arrival order); the list is rules.WAREHOUSE_RULES, checked by a test. -#}
 SELECT w.delivery_id, w.seq, w.source, w.table_name, w.uscc, w.period, w.rule, w.message
 FROM validation_warning w
 WHERE w.delivery_id IN :ids

@@ -1,16 +1,16 @@
--- Total scores and classes of the evaluated enterprises of one scale (:scale) of (:plan_id, :year).
--- score = Σ item_score, rounded to {score_decimals} decimals (as published) BEFORE ranking, so
--- equal published scores are equal here.
--- rank_in_scale: RANK() by score descending (equal scores share the better rank).
--- Class rule :rule
---   thresholds: A if score >= :t_a, B if >= :t_b, C if >= :t_c, else D;
---   percentile: position p = the rank the enterprise is counted at; A if p <= n * :p_a,
---               B if p <= n * :p_b, C if p <= n * :p_c, else D (the bounds are cumulative
---               shares, e.g. 0.20 / 0.60 / 0.95). Ties (:ties): better = every enterprise
---               of a tie is counted at the tie's best position (RANK), so a tie straddling a
---               boundary gets the better class; worse = at its last position (count of
---               enterprises scoring at least as much).
--- prev_class: the class of the same plan's evaluation of :prev_year.
+{#- Total scores and classes of the evaluated enterprises of one scale (:scale) of (:plan_id, :year).
+    score = Σ item_score, rounded to {{ score_decimals }} decimals (as published) BEFORE ranking, so
+    equal published scores are equal here.
+    rank_in_scale: RANK() by score descending (equal scores share the better rank).
+    Class rule :rule
+      thresholds: A if score >= :t_a, B if >= :t_b, C if >= :t_c, else D;
+      percentile: position p = the rank the enterprise is counted at; A if p <= n * :p_a,
+                  B if p <= n * :p_b, C if p <= n * :p_c, else D (the bounds are cumulative
+                  shares, e.g. 0.20 / 0.60 / 0.95). Ties (:ties): better = every enterprise
+                  of a tie is counted at the tie's best position (RANK), so a tie straddling a
+                  boundary gets the better class; worse = at its last position (count of
+                  enterprises scoring at least as much).
+    prev_class: the class of the same plan's evaluation of :prev_year. -#}
 INSERT INTO mart_evaluation
     (plan_id, year, uscc, name, town, industry_code, industry_group, land_mu, scale,
      tax_per_mu, va_per_mu, va_per_energy, va_per_emission, labour_productivity, rd_ratio,
@@ -18,7 +18,7 @@ INSERT INTO mart_evaluation
      prev_class, computed_at)
 WITH totals AS (
     SELECT uscc,
-           ROUND(CAST(SUM(item_score) AS NUMERIC), {score_decimals}) AS score,
+           ROUND(CAST(SUM(item_score) AS NUMERIC), {{ score_decimals }}) AS score,
            SUM(CASE WHEN basis = 'value' THEN 0 ELSE 1 END) AS imputed_items
     FROM mart_evaluation_item
     WHERE plan_id = :plan_id AND year = :year AND scale = :scale

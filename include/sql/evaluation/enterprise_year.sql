@@ -1,11 +1,11 @@
--- Annual figures and indicator values of every enterprise in the roster of :year (名录年份 =
--- :year, else the latest earlier roster), one row each. Monthly flows (tax, energy) are summed
--- over :p_first..:p_last; the statistics are 1-N month cumulative, so the latest month of the
--- year is taken (month 12 when delivered), never a sum of months. Empty cells stay NULL.
--- first_roster_year: the first 名录年份 the enterprise appears in (our proxy for registration);
--- earliest_roster_year: the first roster in the warehouse (appearing there says nothing about age).
+{#- Annual figures and indicator values of every enterprise in the roster of :year (名录年份 =
+    :year, else the latest earlier roster), one row each. Monthly flows (tax, energy) are summed
+    over :p_first..:p_last; the statistics are 1-N month cumulative, so the latest month of the
+    year is taken (month 12 when delivered), never a sum of months. Empty cells stay NULL.
+    first_roster_year: the first 名录年份 the enterprise appears in (our proxy for registration);
+    earliest_roster_year: the first roster in the warehouse (appearing there says nothing about age). -#}
 WITH roster_pick AS (
-    SELECT MAX(roster_year) AS roster_year FROM core_registry WHERE roster_year <= :year
+    SELECT {% include "rules/_roster_in_force.sql" %} AS roster_year
 ),
 roster AS (
     SELECT r.uscc, r.name, r.industry_code, r.town, r.land_mu, r.is_above_scale, r.roster_year

@@ -1,13 +1,13 @@
--- Item scores of the evaluated enterprises of (:plan_id, :year):
---   ratio = value / benchmark, clamped to [floor_ratio, cap]; item_score = weight * ratio.
--- An item without the enterprise's own value is scored by its missing_rule:
---   average_score: the mean score of that item over the enterprises of the same scale that have
---                  it (basis average_item_score); when none has it (单位排放增加值: no emission feed),
---                  the scale's mean score rate (Σ score / Σ weight over the items with values,
---                  averaged over enterprises) times the item's weight (basis average_score_rate);
---   reweight:      the enterprise's own score rate times the weight (weights re-spread);
---   zero:          0 (basis missing_zero).
--- (exclude-rule items never get here: such enterprises are excluded and listed beforehand.)
+{#- Item scores of the evaluated enterprises of (:plan_id, :year):
+      ratio = value / benchmark, clamped to [floor_ratio, cap]; item_score = weight * ratio.
+    An item without the enterprise's own value is scored by its missing_rule:
+      average_score: the mean score of that item over the enterprises of the same scale that have
+                     it (basis average_item_score); when none has it (单位排放增加值: no emission feed),
+                     the scale's mean score rate (Σ score / Σ weight over the items with values,
+                     averaged over enterprises) times the item's weight (basis average_score_rate);
+      reweight:      the enterprise's own score rate times the weight (weights re-spread);
+      zero:          0 (basis missing_zero).
+    (exclude-rule items never get here: such enterprises are excluded and listed beforehand.) -#}
 INSERT INTO mart_evaluation_item
     (plan_id, year, uscc, scale, item, value, weight, benchmark, ratio, item_score, basis)
 WITH vals AS (

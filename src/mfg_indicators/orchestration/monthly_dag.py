@@ -1,7 +1,8 @@
 """The ``monthly_indicators`` DAG factory (wired by dags/monthly_indicators.py).
 
-Each task calls the stage functions the CLI ``run`` calls (mfg_indicators.pipeline); what the
-DAG does, when and how to rerun it is its ``DOC_MD``, shown in the Airflow UI.
+Each task calls one of the month's stage functions (mfg_indicators.month), the ones the CLI
+``run`` calls in sequence; what the DAG does, when and how to rerun it is its ``DOC_MD``, shown
+in the Airflow UI.
 
 The run's logical date is its data interval's START (checked live in Airflow 3.3; the stack notes
 say otherwise), and a manual trigger gets the interval that ENDS at its logical date.
@@ -9,8 +10,11 @@ say otherwise), and a manual trigger gets the interval that ENDS at its logical 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -47,9 +51,9 @@ has landed for M in the warehouse's delivery bookkeeping (the rule the `feeds_de
 alerts on), or once the feeds' due day (`alerts.feeds_due_day` of M+1) is over: the month is
 then computed with what has landed, and a missing feed shows as `no_data` with its reason.
 
-**Writes.** `compute` replaces M's rows of `mart_indicator` (one transaction); `write_json`
-writes `<output>/indicators-M.json` from the mart; `render_bulletin` writes
-`bulletin-M.docx|pdf|html` and its charts; `deliver_bulletin` e-mails the bulletin to
+**Writes.** `compute` replaces M's rows of `mart_indicator`, `mart_indicator_warning` and
+`mart_per_mu` (one transaction); `write_json` writes `<output>/indicators-M.json` from the
+marts; `render_bulletin` writes `bulletin-M.docx|pdf|html` and its charts; `deliver_bulletin` e-mails the bulletin to
 `bulletin.recipients` through the Airflow SMTP connection (`mfg_smtp_conn_id` /
 `MFG_SMTP_CONN_ID`, default `smtp_default`) — without that connection it writes
 `bulletin-M.eml` instead — and archives it with a manifest (sha256 of every input delivery and
@@ -84,6 +88,21 @@ def period_of_interval(data_interval_start: dt.datetime, tz: str = TIMEZONE) -> 
     """The report month of a run: the month of its data interval's start, in local time."""
     local = data_interval_start.astimezone(ZoneInfo(tz))
     return f"{local.year:04d}-{local.month:02d}"
+
+
+@contextlib.contextmanager
+def _warehouse() -> Iterator[tuple[Any, Any, dict[str, Any]]]:
+    """(engine, plan configuration, runtime settings) of a task; the engine disposed after."""
+    from ..config import load_config
+    from ..warehouse import connect
+
+    s = runtime_settings()
+    config = load_config(s["config_path"])
+    engine = connect(s["warehouse_url"])
+    try:
+        yield engine, config, s
+    finally:
+        engine.dispose()
 
 
 def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
@@ -124,16 +143,8 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
             """Done when all six feeds have landed for the month, or once their due day is over."""
             from airflow.sdk import PokeReturnValue
 
-            from ..config import load_config
-            from ..warehouse import connect
-
-            s = runtime_settings()
-            config = load_config(s["config_path"])
-            engine = connect(s["warehouse_url"])
-            try:
+            with _warehouse() as (engine, config, _s):
                 check = feeds_check(engine, config, period, now=dt.datetime.now(dt.timezone.utc), tz=tz)
-            finally:
-                engine.dispose()
             if not check["done"]:
                 log.info("%s: waiting for %s (due %s)", period, ", ".join(check["missing"]), check["due_at"])
                 return PokeReturnValue(is_done=False)
@@ -145,17 +156,10 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
         @task
         def compute(feeds: dict[str, Any]) -> dict[str, Any]:
             """Compute every indicator of the month into mart_indicator (replacing the month)."""
-            from ..compute import compute_indicators
-            from ..config import load_config
-            from ..warehouse import connect
+            from ..month import compute_month
 
-            s = runtime_settings()
-            config = load_config(s["config_path"])
-            engine = connect(s["warehouse_url"])
-            try:
-                result = compute_indicators(engine, config, feeds["period"])
-            finally:
-                engine.dispose()
+            with _warehouse() as (engine, config, _s):
+                result = compute_month(engine, config, feeds["period"])
             counts: dict[str, int] = {}
             for ind in result:
                 counts[ind["status"]] = counts.get(ind["status"], 0) + 1
@@ -166,50 +170,25 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
         @task
         def write_json(computed: dict[str, Any]) -> dict[str, str]:
             """indicators-YYYY-MM.json from the mart; returns the period and the file's path."""
-            from pathlib import Path
+            from ..month import document_month
 
-            from ..compute import indicators_document, load_result, write_indicators_json
-            from ..config import load_config
-            from ..warehouse import connect
-
-            s = runtime_settings()
-            config = load_config(s["config_path"])
             period = computed["period"]
-            engine = connect(s["warehouse_url"])
-            try:
-                result = load_result(engine, config, period)
-                if result is None:
-                    raise RuntimeError(f"{period} has not been computed")
-                from ..pipeline import live_warnings  # the CLI's rule: one document either way
-
-                warnings = live_warnings(engine, period, config)
-            finally:
-                engine.dispose()
             # Rejected deliveries are not in the warehouse (they stay in quarantine with their
             # reports, and fail their feed DAG's run); the CLI lists the ones of its own run.
-            doc = indicators_document(config, period, result, warnings=warnings, rejected=[])
-            path = write_indicators_json(Path(s["output"]), doc)
+            with _warehouse() as (engine, config, s):
+                _doc, path = document_month(engine, config, period, Path(s["output"]))
             log.info("%s: wrote %s", period, path)
             return {"period": period, "path": str(path)}
 
         @task
         def render_bulletin(written: dict[str, str]) -> dict[str, str]:
             """The bulletin in Word, PDF and HTML (and its charts) from the month's JSON."""
-            from pathlib import Path
+            from ..document import read_document
+            from ..month import render_month
 
-            from ..config import load_config
-            from ..pipeline import read_document
-            from ..render import render_bulletin as render
-            from ..warehouse import connect
-
-            s = runtime_settings()
-            config = load_config(s["config_path"])
             document = read_document(Path(written["path"]))
-            engine = connect(s["warehouse_url"])
-            try:
-                paths = render(engine, config, document, Path(s["output"]))
-            finally:
-                engine.dispose()
+            with _warehouse() as (engine, config, s):
+                paths = render_month(engine, config, document, Path(s["output"]))
             log.info("%s: rendered %s", written["period"], ", ".join(sorted(paths)))
             return {"period": written["period"], "json": written["path"],
                     **{k: str(v) for k, v in paths.items()}}
@@ -217,24 +196,14 @@ def build_monthly_dag(dag_id: str = DAG_ID, *, tz: str = TIMEZONE):
         @task
         def deliver_bulletin(rendered: dict[str, str]) -> dict[str, str]:
             """E-mail the bulletin (or write the .eml when no SMTP connection exists); archive it."""
-            from pathlib import Path
+            from ..document import read_document
+            from ..month import deliver_month
 
-            from ..config import load_config
-            from ..deliver import deliver_and_archive
-            from ..pipeline import read_document
-            from ..warehouse import connect
-
-            s = runtime_settings()
-            config = load_config(s["config_path"])
             document = read_document(Path(rendered["json"]))
             paths = {k: Path(v) for k, v in rendered.items() if k not in ("period", "json")}
-            out = Path(s["output"])
-            engine = connect(s["warehouse_url"])
-            try:  # a failed send is archived (manifest "sending") before the task fails
-                delivery = deliver_and_archive(paths, config, document, engine, out / "bulletin-archive",
-                                               smtp_conn_id=s["smtp_conn_id"], outbox=out)
-            finally:
-                engine.dispose()
+            with _warehouse() as (engine, config, s):  # a failed send is archived before the task fails
+                delivery = deliver_month(engine, config, document, paths, Path(s["output"]),
+                                         smtp_conn_id=s["smtp_conn_id"])
             sent = f"sent through {s['smtp_conn_id']}" if delivery.result == "sent" else "written"
             log.info("%s: bulletin %s (%s); manifest %s", rendered["period"], sent, delivery.eml,
                      delivery.manifest)

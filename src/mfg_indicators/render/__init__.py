@@ -3,9 +3,9 @@
 Public API (wired by the CLI ``run`` and the monthly DAG — one code path):
 
     build_context(engine, config, document) -> dict
-    build_context_and_inputs(engine, config, document, *, on_chart=None, per_mu_cells=None)
+    build_context_and_inputs(engine, config, document, *, on_chart=None)
         -> (dict, deliveries_used rows)
-    render_bulletin(engine, config, document, out_dir, *, per_mu_cells=None)
+    render_bulletin(engine, config, document, out_dir)
         -> RenderedBulletin (a dict key -> Path)
 
 ``render_bulletin`` writes ``bulletin-YYYY-MM.docx``, ``.pdf``, ``.html`` and the chart PNGs
@@ -87,11 +87,8 @@ def preload() -> Preload:
     return Preload()
 
 
-def render_bulletin(engine, config, document: Mapping[str, Any], out_dir: Path, *,
-                    per_mu_cells: Mapping[str, list[dict[str, Any]]] | None = None) -> RenderedBulletin:
-    """Write the bulletin files (see module docstring). ``per_mu_cells``: the period's
-    ``compute.per_mu_breakdown`` rows by measure when the caller already has them (see
-    context.build_context_and_inputs); otherwise they are read here."""
+def render_bulletin(engine, config, document: Mapping[str, Any], out_dir: Path) -> RenderedBulletin:
+    """Write the bulletin files (see module docstring)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     period = document["period"]
@@ -105,8 +102,7 @@ def render_bulletin(engine, config, document: Mapping[str, Any], out_dir: Path, 
 
         drawn[key] = render_chart(key, data, fonts, out_dir, output_name(period, ""))
 
-    ctx, used = build_context_and_inputs(engine, config, document, on_chart=draw,
-                                         per_mu_cells=per_mu_cells)
+    ctx, used = build_context_and_inputs(engine, config, document, on_chart=draw)
     loading.join()
 
     from .charts import CHART_KEYS

@@ -14,7 +14,7 @@ Nothing in the context depends on the clock: the 印发 date is the 10th of the 
 report month (phrasing.issue_date), so the same period rendered twice from the same warehouse
 gives the same text.
 
-The warehouse reads (the two per-mu breakdowns, the deliveries used, the growth series, the
+The warehouse reads (the deliveries used, the stored per-mu cells, the growth series, the
 evaluation counts) and the font lookup are independent: on a pooled engine (PostgreSQL, a SQLite
 file) they run at once, each on its own connection (:class:`_Reads`), and the context is then
 assembled from their results exactly as in a sequential build.
@@ -22,7 +22,6 @@ assembled from their results exactly as in a sequential build.
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from typing import Any, Callable, Mapping
 
 from sqlalchemy.engine import Engine
@@ -30,10 +29,10 @@ from sqlalchemy.engine import Engine
 from .. import phrasing as ph
 from .fonts import office_fonts, resolve_fonts
 from .indicator import KIND_TIME, VALID_STATUS, Ind, indicators_of  # noqa: F401 - re-exported
-from .reads import (  # noqa: F401 - re-exported: deliver.py and the tests use these names here
-    BULLETIN_SQL_DIR, GROWTH_INDICATOR, MAX_CONCURRENT_READS, _growth_series, _per_mu_cells,
-    _period_params, _query, _Reads, _roster_and_deliveries, _sql, concurrent_reads_ok,
-    deliveries_used, roster_year)
+from ..provenance import roster_and_deliveries
+from .reads import (  # noqa: F401 - re-exported
+    GROWTH_INDICATOR, MAX_CONCURRENT_READS, _growth_series, _per_mu_cells, _query, _Reads,
+    concurrent_reads_ok)
 from .sections import (  # noqa: F401 - re-exported
     FIGURE_ORDER, HEADINGS, MAX_ANNEX_WARNINGS, MIN_ENTERPRISES_PER_CELL, SHA_PREFIX, _annex,
     _per_mu_rankings, captions, distribution_section, evaluation_section, group_sections,
@@ -50,34 +49,22 @@ ChartHook = Callable[[str, Mapping[str, Any], Mapping[str, str]], None]
 
 
 def build_context_and_inputs(engine: Engine, config, document: Mapping[str, Any], *,
-                             on_chart: ChartHook | None = None,
-                             per_mu_cells: Mapping[str, list[dict[str, Any]]] | None = None
+                             on_chart: ChartHook | None = None
                              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The context and the deliveries_used rows it was built from (for the archive manifest:
-    one read per run, and the manifest lists exactly what the bulletin read).
-
-    ``per_mu_cells``: measure (``tax``, ``value_added``) -> the rows of
-    ``compute.per_mu_breakdown(engine, config, period, measure)`` when the caller already has
-    them (e.g. from the computation of the same period); the breakdown is then not read again.
+    one read per run, and the manifest lists exactly what the bulletin read). The 亩均 rankings
+    read the cells the period's computation stored (``compute.load_per_mu_cells``).
 
     ``on_chart(key, data, fonts)`` is called (in this thread) with each entry of
     ``chart_data`` as soon as it is final — growth and status before the per-mu rankings have
     been read, per_mu last — so a caller can draw charts while the warehouse works. ``data`` is
     the very object placed in ``context["chart_data"][key]``."""
     with _Reads(concurrent_reads_ok(engine)) as reads:
-        return _build_context(engine, config, document, reads, on_chart, per_mu_cells)
-
-
-def _done(value: Any) -> Future:
-    fut: Future = Future()
-    fut.set_result(value)
-    return fut
+        return _build_context(engine, config, document, reads, on_chart)
 
 
 def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _Reads,
-                   on_chart: ChartHook | None = None,
-                   per_mu_cells: Mapping[str, list[dict[str, Any]]] | None = None
-                   ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+                   on_chart: ChartHook | None = None) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     period = document["period"]
     year, month = ph.parse_period(period)
     inds = indicators_of(document, config)
@@ -87,14 +74,8 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
     # are imported here (light) rather than by two read threads at the same time
     from .. import compute, evaluation  # noqa: F401
 
-    def cells(measure: str) -> Future:
-        if per_mu_cells is not None:
-            return _done(list(per_mu_cells[measure]))
-        return reads.submit(_per_mu_cells, engine, config, period, measure)
-
-    pending_cells = {"tax": cells("tax")}
-    pending_deliveries = reads.submit(_roster_and_deliveries, engine, config, period)
-    pending_cells["value_added"] = cells("value_added")
+    pending_deliveries = reads.submit(roster_and_deliveries, engine, config, period)
+    pending_cells = reads.submit(_per_mu_cells, engine, config, period)
     pending_fonts = reads.submit(resolve_fonts, config["fonts"])
     pending_growth = reads.submit(_growth_series, engine, config, period,
                                   growth_ind.target if growth_ind else None)
@@ -132,7 +113,7 @@ def _build_context(engine: Engine, config, document: Mapping[str, Any], reads: _
 
     # 四、主导产业与乡镇（街道）
     rankings = _per_mu_rankings(engine, config, period, {i.code: i for i in inds},
-                                cells={m: f.result() for m, f in pending_cells.items()})
+                                cells=pending_cells.result())
     chart_data = {"growth": chart_data["growth"],
                   "per_mu": per_mu_chart(rankings.pop("chart"), inds, year, month),
                   "status": chart_data["status"]}

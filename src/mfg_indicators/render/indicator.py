@@ -60,19 +60,13 @@ class Ind:
         self.quarterly = str(self.cfg.get("method", "")).startswith("official_quarter")
         if self.value is None and self.status != "no_data":
             raise ValueError(f"indicator {self.code}: status {self.status} without a value")
-        if self.kind == "annualized" and self.annualized is None and self.value is not None:
-            self.annualized = self.value * 12 / self.month
 
     # -- derived numbers --
     @property
     def ratio(self) -> float | None:
-        """Completion of the target (1.0 = reached)."""
-        if self.progress is not None and self.kind != "rate":
-            return self.progress
-        base = self.annualized if self.kind == "annualized" else self.value
-        if base is None or not self.target:
-            return None
-        return base / self.target
+        """Completion of the target (1.0 = reached): the document's ``progress`` (status.assess:
+        the annualized value over the target for annualized kinds), never worked out again here."""
+        return self.progress
 
     @property
     def partial_year(self) -> bool:

@@ -1,22 +1,17 @@
-"""The bulletin's warehouse reads: the statements of include/sql/bulletin/, the deliveries a
-period's figures read, the growth series, the per-mu cells, and :class:`_Reads`, which runs
+"""The bulletin's warehouse reads: the statements of include/sql/bulletin/, the growth series,
+the per-mu cells the computation stored (mart_per_mu), and :class:`_Reads`, which runs
 independent reads at once on a pooled engine (PostgreSQL, a SQLite file), each on its own
 connection."""
 
 from __future__ import annotations
 
-import datetime as dt
 from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
-from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Engine
 
 from .. import phrasing as ph
-from ..paths import SQL_DIR
-
-BULLETIN_SQL_DIR = SQL_DIR / "bulletin"
+from .. import sql
 
 # The county series charted against its target (a 主要指标 name, feeds.md).
 GROWTH_INDICATOR = "规上工业增加值增速"
@@ -24,55 +19,10 @@ GROWTH_INDICATOR = "规上工业增加值增速"
 
 # --- SQL -----------------------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
-def _sql(name: str) -> str:
-    """The statement of include/sql/bulletin/<name>.sql, comments removed (they name the bind
-    parameters, which text() would otherwise take for placeholders)."""
-    src = (BULLETIN_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
-    return "\n".join(line.split("--", 1)[0].rstrip() for line in src.splitlines()).strip()
-
-
-def _query(engine: Engine, name: str, params: Mapping[str, Any], *, expanding: Iterable[str] = ()):
-    stmt = text(_sql(name))
-    for key in expanding:
-        stmt = stmt.bindparams(bindparam(key, expanding=True))
+def _query(engine: Engine, name: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Rows of include/sql/bulletin/<name>.sql (mfg_indicators.sql: list values expand)."""
     with engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(stmt, dict(params))]
-
-
-def _period_params(config, period: str) -> dict[str, Any]:
-    y, m = ph.parse_period(period)
-    nxt = dt.date(y + (m == 12), m % 12 + 1, 1)
-    window_year = int(config.window_start[:4])
-    return {
-        "year": y,
-        "period": period,
-        "year_start": f"{y}-01",
-        "period_end": nxt - dt.timedelta(days=1),
-        "stats_from": f"{min(window_year, y) - 1}-01",
-    }
-
-
-def roster_year(engine: Engine, year: int) -> int | None:
-    rows = _query(engine, "roster_year", {"year": year})
-    return rows[0]["roster_year"] if rows and rows[0]["roster_year"] is not None else None
-
-
-_UNSET: Any = object()
-
-
-def deliveries_used(engine: Engine, config, period: str, *, roster: int | None = _UNSET) -> list[dict[str, Any]]:
-    """Every accepted delivery the period's figures read (include/sql/bulletin/deliveries_used.sql),
-    one row per (delivery, table). ``roster``: the roster year when the caller already has it."""
-    params = _period_params(config, period)
-    params["roster_year"] = roster_year(engine, params["year"]) if roster is _UNSET else roster
-    return _query(engine, "deliveries_used", params)
-
-
-def _roster_and_deliveries(engine: Engine, config, period: str) -> tuple[int | None, list[dict[str, Any]]]:
-    y, _ = ph.parse_period(period)
-    ry = roster_year(engine, y)
-    return ry, deliveries_used(engine, config, period, roster=ry)
+        return [dict(r) for r in sql.query(conn, f"bulletin/{name}", dict(params))]
 
 
 # --- concurrent reads ----------------------------------------------------------------------
@@ -118,13 +68,13 @@ class _Reads:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _per_mu_cells(engine: Engine, config, period: str, measure: str) -> list[dict[str, Any]]:
-    # The cells come from the indicator's own SQL (compute.per_mu_breakdown: the T03/T04
-    # evaluated set by industry group and town, excluded groups flagged), so the rankings and the
-    # indicators cannot drift apart.
-    from ..compute import per_mu_breakdown
+def _per_mu_cells(engine: Engine, config, period: str) -> dict[str, list[dict[str, Any]]]:
+    # The cells the computation of the period stored (mart_per_mu, from the indicators' own SQL:
+    # the T03/T04 evaluated set by industry group and town, excluded groups flagged), so the
+    # rankings and the indicators cannot drift apart.
+    from ..compute import load_per_mu_cells
 
-    return per_mu_breakdown(engine, config, period, measure)
+    return load_per_mu_cells(engine, config, period)
 
 
 def _growth_series(engine: Engine, config, period: str, target: float | None) -> dict[str, Any]:

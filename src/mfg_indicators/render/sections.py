@@ -14,7 +14,8 @@ from sqlalchemy.engine import Engine
 from .. import phrasing as ph
 from ..feeds import TABLES
 from .indicator import Ind
-from .reads import _per_mu_cells, _query, _roster_and_deliveries
+from ..provenance import roster_and_deliveries
+from .reads import _per_mu_cells, _query
 
 log = logging.getLogger(__name__)
 
@@ -244,7 +245,7 @@ def evaluation_section(engine: Engine, config, period: str) -> dict[str, Any] | 
 
 def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], *,
                      cells: Mapping[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
-    """``cells``: measure (tax, value_added) -> per_mu_breakdown rows, when already read."""
+    """``cells``: measure (tax, value_added) -> the period's mart_per_mu cells, when already read."""
     y, month = ph.parse_period(period)
 
     excluded = list(config["per_mu_excluded_groups"])
@@ -255,9 +256,9 @@ def _per_mu_rankings(engine: Engine, config, period: str, inds: dict[str, Ind], 
 
     # (dimension, key, measure) -> [enterprises, land, amount]
     agg: dict[tuple[str, str, str], list[float]] = defaultdict(lambda: [0, 0.0, 0.0])
+    cells = cells if cells is not None else _per_mu_cells(engine, config, period)
     for measure in ("tax", "value_added"):
-        rows = cells[measure] if cells is not None else _per_mu_cells(engine, config, period, measure)
-        for c in rows:
+        for c in cells[measure]:
             grp = c["industry_group"]
             for dim, key in (("industry", grp), ("town", c["town"]), ("total", "all")):
                 if dim != "industry" and c["excluded"]:
@@ -407,7 +408,7 @@ def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind],
            deliveries: tuple[int | None, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """``deliveries``: (roster year, deliveries_used rows), when already read."""
     period = document["period"]
-    ry, used = deliveries if deliveries is not None else _roster_and_deliveries(engine, config, period)
+    ry, used = deliveries if deliveries is not None else roster_and_deliveries(engine, config, period)
     depts = config.data.get("departments", {})
 
     this_month, earlier = [], set()
@@ -453,7 +454,7 @@ def _annex(engine: Engine, config, document: Mapping[str, Any], inds: list[Ind],
         add_warning(w.get("source"), w.get("uscc"), w.get("message"))
     ids = sorted({r["delivery_id"] for r, _ in this_month})
     if ids:
-        for w in _query(engine, "validation_warnings", {"ids": ids}, expanding=("ids",)):
+        for w in _query(engine, "validation_warnings", {"ids": ids}):
             add_warning(w["source"], w["uscc"], w["message"])
     warnings.sort()
     shown = warnings[:MAX_ANNEX_WARNINGS]

@@ -73,9 +73,10 @@ def _sha(label: str) -> str:
 
 
 def seed_warehouse(engine, config, period: str = "2023-06", *, seed: int = 7) -> dict[str, Any]:
-    """Fill a migrated, empty warehouse with a sample state for ``period``. Returns the per-mu
-    totals (Σ numerator / Σ land over the evaluated set, 钢压延 out) computed here in Python,
-    independently of the bulletin's SQL."""
+    """Fill a migrated, empty warehouse with a sample state for ``period`` and compute the month
+    (its marts, which the bulletin reads, as a run would). Returns the per-mu totals (Σ numerator
+    / Σ land over the evaluated set, 钢压延 out) computed here in Python, independently of the
+    bulletin's SQL."""
     rnd = random.Random(seed)
     y, n = int(period[:4]), int(period[5:7])
     towns = list(config["towns"])
@@ -171,6 +172,10 @@ def seed_warehouse(engine, config, period: str = "2023-06", *, seed: int = 7) ->
                 cols = list(rows[0])
                 conn.execute(text(f"INSERT INTO {table} ({', '.join(cols)}) VALUES "
                                   f"({', '.join(':' + c for c in cols)})"), rows)
+
+    from ..compute import compute_indicators
+
+    compute_indicators(engine, config, period)
 
     # the independent per-mu totals (indicators.md T03/T04)
     excluded_codes = {"3130"}

@@ -1,9 +1,7 @@
--- task_report: the departments' 任务月报 — for each code, the latest value at or before the
--- period. this_year codes are reported as this-year-to-date, so only rows of year Y count
--- (:this_year_codes); level codes are the current stock; cumulative codes run from the plan
--- window's start (the reported value is already cumulative).
-
--- name: latest
+{#- task_report: the departments' 任务月报 — for each code, the latest value at or before the
+    period. this_year codes are reported as this-year-to-date, so only rows of year Y count
+    (:this_year_codes); level codes are the current stock; cumulative codes run from the plan
+    window's start (the reported value is already cumulative). -#}
 WITH ranked AS (
     SELECT t.indicator_code, t.period, t.value, t.unit,
            ROW_NUMBER() OVER (PARTITION BY t.indicator_code ORDER BY t.period DESC) AS rn

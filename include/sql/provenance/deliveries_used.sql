@@ -1,14 +1,14 @@
--- Every accepted delivery whose rows the period's indicators and the bulletin read, per table:
--- the core rows still carry the id (sha256) of the delivery that last wrote them.
---   registry          the roster of year :roster_year
---   tax, 企业月报      months :year_start … :period
---   主要指标           months :stats_from … :period (earlier years feed 年均增速 and fallbacks)
---   projects, 整治台账 events dated up to :period_end (plan-window counts)
---   任务月报           months up to :period
--- Energy is not read by any indicator and is not listed.
--- The three big tables are asked per delivery (does it still carry a row in range?): one index
--- probe each on SQLite (indexes led by delivery_id, migration 012_sqlite_read_indexes) instead
--- of a year of rows read for their ids; PostgreSQL hashes it (one semi-join per table).
+{#- Every accepted delivery whose rows the period's indicators and the bulletin read, per table:
+    the core rows still carry the id (sha256) of the delivery that last wrote them.
+      registry          the roster of year :roster_year
+      tax, 企业月报      months :year_start … :period
+      主要指标           months :stats_from … :period (earlier years feed 年均增速 and fallbacks)
+      projects, 整治台账 events dated up to :period_end (plan-window counts)
+      任务月报           months up to :period
+    Energy is not read by any indicator and is not listed.
+    The three big tables are asked per delivery (does it still carry a row in range?): one index
+    probe each on SQLite (indexes led by delivery_id, migration 012_sqlite_read_indexes) instead
+    of a year of rows read for their ids; PostgreSQL hashes it (one semi-join per table). -#}
 WITH used AS (
     SELECT d.delivery_id, 'registry' AS table_name FROM raw_delivery d
         WHERE EXISTS (SELECT 1 FROM core_registry c

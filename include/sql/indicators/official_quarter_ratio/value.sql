@@ -1,8 +1,6 @@
--- official_quarter_ratio: numerator / denominator x 100 of two 主要指标 figures (both 累计), at the
--- latest quarter-end month <= N of year Y for which both exist; none yet in Y -> the full year
--- Y-1 (December). T01 (工业增加值 / 地区生产总值).
-
--- name: value
+{#- official_quarter_ratio: numerator / denominator x 100 of two 主要指标 figures (both 累计), at the
+    latest quarter-end month <= N of year Y for which both exist; none yet in Y -> the full year
+    Y-1 (December). T01 (工业增加值 / 地区生产总值). -#}
 SELECT CAST(n.value AS DOUBLE PRECISION) * 100 / d.value AS value,
        n.period AS as_of,
        CAST(n.value AS DOUBLE PRECISION) AS numerator,
