@@ -491,15 +491,20 @@ def run(stack: Stack) -> None:
                           if any(k in t["task_id"] for k in ("email", "send", "deliver", "mail"))]
         if bulletin_tasks:
             def is_bulletin(rcpt, msg):
-                return any(f"bulletin-{PERIOD}" in (p.get_filename() or "") for p in msg.iter_attachments())
+                # attachments carry the Chinese title (RFC 2231) and the ASCII name as the fallback
+                return any(f"bulletin-{PERIOD}" in (p.get_param("name") or "") for p in msg.iter_attachments())
 
             got = wait_mail(stack, is_bulletin, 60)
             check(got is not None, f"bulletin e-mail received via task {bulletin_tasks}")
             rcpt, msg = got
             check(set(cfg["bulletin"]["recipients"]["to"]) <= set(rcpt), f"bulletin sent to {rcpt}")
             names = [p.get_filename() for p in msg.iter_attachments()]
-            check(any(n and n.endswith(".pdf") for n in names) and any(n and n.endswith(".docx") for n in names),
-                  f"bulletin attachments {names}")
+            from mfg_indicators.phrasing import issue_number
+
+            number = f"{PERIOD[:4]}年第{issue_number(cfg['bulletin'], PERIOD)}期"
+            titled = [n for n in names if n and "通报" in n and number in n]
+            check(any(n.endswith(".pdf") for n in titled) and any(n.endswith(".docx") for n in titled),
+                  f"bulletin attachments under the Chinese title {names}")
             for suffix in ("docx", "pdf", "html"):
                 f = output / f"bulletin-{PERIOD}.{suffix}"
                 check(f.is_file() and f.stat().st_size > 0, f"{f.name} written")

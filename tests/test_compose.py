@@ -291,7 +291,7 @@ def test_dashboard_bundle_is_whole_and_carries_no_password():
     for d in datasets:  # only the statisticians' views: the reader role can read nothing else
         sql = d["sql"] or f"SELECT * FROM {d['table_name']}"
         assert set(re.findall(r"\bFROM\s+(\w+)", sql)) <= {"v_indicator_results", "v_per_mu_evaluated_set",
-                                                          "v_evaluation_counts", "v_validation_warnings"}, sql
+                                                          "v_evaluation_counts", "v_month_warnings"}, sql
     dataset_uuids = {d["uuid"] for d in datasets}
     assert all(c["dataset_uuid"] in dataset_uuids for c in charts)
     on_board = {v["meta"]["uuid"] for v in dashboard["position"].values() if isinstance(v, dict) and v.get("type") == "CHART"}

@@ -130,3 +130,23 @@ def test_every_worked_query_of_the_dictionary_runs_as_the_reader(computed):
         assert fam.query in md, key
         answered[key] = _reader_rows(engine, fam.query)
     assert answered["official_value"] and answered["per_mu"][0]["enterprises"] > 0
+
+
+def test_month_warnings_view_is_the_documents_list(computed, tmp_path):
+    # what a statistician (or the dashboard) reads as a month's warnings is exactly the list the
+    # JSON and the bulletin carry, in the same order; a rerun replaces the month's rows
+    from mfg_indicators.month import document_month
+
+    engine, _ = computed
+    docs = {}
+    for period in ("2023-05", PERIOD, PERIOD):  # the second PERIOD: a rerun, not a second copy
+        docs[period], _ = document_month(engine, CONFIG, period, tmp_path)
+    for period, doc in docs.items():
+        assert doc["warnings"], "the sample month has warnings (no land, tax incomplete …)"
+        rows = _reader_rows(engine, "SELECT * FROM v_month_warnings WHERE period = '%s' ORDER BY seq" % period)
+        got = [{"source": r["source"], "uscc": r["uscc"], "message": r["message"], "table": r["table_name"],
+                "rule": r["rule"], "period": r["warning_period"]} for r in rows]
+        want = [{"table": None, "rule": None, "period": None, **w} for w in doc["warnings"]]
+        assert got == want
+        assert {r["latest_period"] for r in rows} == {1 if period == PERIOD else 0}
+        assert {str(r["period_date"]) for r in rows} == {f"{period}-01"}

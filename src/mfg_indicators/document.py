@@ -6,6 +6,7 @@ Public API::
     live_warnings(engine, period, config) -> list[dict]   # the month's warnings, output form
     indicators_document(config, period, result, *, warnings, rejected) -> dict
     build_document(engine, config, result, *, rejected) -> dict  # the two above, as both runs do
+    store_warnings(engine, config, document)             # its warnings into mart_month_warning
     write_indicators_json(out_dir, document) -> Path
     read_document(path) -> dict
 
@@ -95,6 +96,23 @@ def build_document(engine, config: PlanConfig, result: ComputeResult, *,
     (:func:`live_warnings`, then the computation's own) and the ``rejected`` deliveries."""
     return indicators_document(config, result.period, result,
                                warnings=live_warnings(engine, result.period, config), rejected=rejected)
+
+
+def store_warnings(engine, config: PlanConfig, document: dict[str, Any]) -> int:
+    """The document's warnings, in its order, into ``mart_month_warning`` (the month's rows
+    replaced): what statisticians and the dashboard read (view ``v_month_warnings``) is the list
+    the bulletin carries. Returns the number of rows."""
+    from . import sql
+
+    keys = {"plan_id": config.plan_id, "period": document["period"]}
+    rows = [{**keys, "seq": i, "source": w["source"], "table_name": w.get("table"), "rule": w.get("rule"),
+             "uscc": w.get("uscc"), "warning_period": w.get("period"), "message": w["message"]}
+            for i, w in enumerate(document["warnings"], start=1)]
+    with engine.begin() as conn:
+        sql.execute(conn, "mart/month_warnings_delete", keys)
+        if rows:
+            conn.execute(sql.statement("mart/month_warnings_insert"), rows)
+    return len(rows)
 
 
 def write_indicators_json(out_dir: Path, document: dict[str, Any]) -> Path:

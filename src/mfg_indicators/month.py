@@ -6,7 +6,8 @@ domain functions, so both give the same warehouse rows and the same files for th
     compute_month(engine, config, period) -> ComputeResult
         every indicator into mart_indicator, its warnings and the per-mu cells into the marts
     document_month(engine, config, period, out_dir, *, rejected=()) -> (document, path)
-        indicators-YYYY-MM.json from the marts and the month's warnings
+        indicators-YYYY-MM.json from the marts and the month's warnings (also kept in
+        mart_month_warning for the statisticians' view v_month_warnings)
     render_month(engine, config, document, out_dir) -> RenderedBulletin
         the bulletin in Word, PDF and HTML (the warehouse reads run at once inside the render)
     deliver_month(engine, config, document, paths, out_dir, *, smtp_conn_id) -> Delivery
@@ -39,12 +40,13 @@ def document_month(engine, config: PlanConfig, period: str, out_dir: Path, *,
     mart_indicator_warning) with the month's warnings from the warehouse and the run's
     ``rejected`` deliveries; written to ``out_dir/indicators-YYYY-MM.json``."""
     from .compute import load_result
-    from .document import build_document, write_indicators_json
+    from .document import build_document, store_warnings, write_indicators_json
 
     result = load_result(engine, config, period)
     if result is None:
         raise RuntimeError(f"{period} has not been computed")
     document = build_document(engine, config, result, rejected=[dict(r) for r in rejected])
+    store_warnings(engine, config, document)
     return document, write_indicators_json(Path(out_dir), document)
 
 
