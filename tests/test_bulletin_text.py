@@ -14,10 +14,9 @@ from docx import Document
 
 from mfg_indicators import phrasing as ph
 from mfg_indicators.config import load_config
-from mfg_indicators.render import build_context, render_bulletin
+from mfg_indicators.render import build_context
 from mfg_indicators.render.indicator import indicators_of
-from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
-from mfg_indicators.warehouse import connect
+from mfg_indicators.sample.bulletin import render_sample
 
 TIME_WORDS = {"已完成目标", "达到序时进度", "略低于序时进度", "明显落后序时进度", "暂无数据"}
 TARGET_WORDS = {"达到目标", "接近目标", "低于目标", "暂无数据"}
@@ -32,14 +31,10 @@ def config():
 @pytest.fixture(scope="module", params=["2023-06", "2023-12"])
 def bulletin(request, tmp_path_factory, config):
     period = request.param
-    root = tmp_path_factory.mktemp(f"text-{period}")
-    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
-    totals = seed_warehouse(engine, config, period)
-    doc = sample_document(config, period, per_mu=totals)
-    paths = render_bulletin(engine, config, doc, root / "out")
-    yield {"period": period, "paths": paths, "doc": doc, "engine": engine,
-           "texts": _texts(paths)}
-    engine.dispose()
+    out = render_sample(config, period, tmp_path_factory.mktemp(f"text-{period}"))
+    out.update(period=period, texts=_texts(out["paths"]))
+    yield out
+    out["engine"].dispose()
 
 
 def _docx_paragraphs(path: Path) -> list[str]:

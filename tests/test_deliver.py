@@ -16,9 +16,7 @@ import pytest
 from mfg_indicators.config import load_config
 from mfg_indicators.deliver import (BulletinNotSent, archive_bulletin, build_message, deliver_and_archive,
                                     send_bulletin, sha256_file, write_eml)
-from mfg_indicators.render import render_bulletin
-from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
-from mfg_indicators.warehouse import connect
+from mfg_indicators.sample.bulletin import render_sample
 
 PERIOD = "2023-06"
 SUBJECT = "【进展通报】云和县制造业“腾笼换鸟、凤凰涅槃”攻坚行动（2023年第6期）"
@@ -32,13 +30,9 @@ def config():
 
 @pytest.fixture(scope="module")
 def bulletin(tmp_path_factory, config):
-    root = tmp_path_factory.mktemp("deliver")
-    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
-    totals = seed_warehouse(engine, config, PERIOD)
-    doc = sample_document(config, PERIOD, per_mu=totals)
-    paths = render_bulletin(engine, config, doc, root / "out")
-    yield {"paths": paths, "doc": doc, "totals": totals, "engine": engine, "root": root}
-    engine.dispose()
+    out = render_sample(config, PERIOD, tmp_path_factory.mktemp("deliver"))
+    yield out
+    out["engine"].dispose()
 
 
 def _check_message(msg, paths, *, sender: str | None = None):

@@ -20,9 +20,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
 from mfg_indicators.config import load_config
-from mfg_indicators.render import render_bulletin
-from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
-from mfg_indicators.warehouse import connect
+from mfg_indicators.sample.bulletin import render_sample
 
 PERIOD = "2023-12"
 TEXT_WIDTH_TWIPS = Mm(210 - 28 - 26).twips
@@ -35,13 +33,9 @@ def config():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, config):
-    root = tmp_path_factory.mktemp("office")
-    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
-    totals = seed_warehouse(engine, config, PERIOD)
-    doc = sample_document(config, PERIOD, per_mu=totals)
-    paths = render_bulletin(engine, config, doc, root / "out")
-    engine.dispose()
-    return {"paths": paths, "doc": doc, "root": root}
+    out = render_sample(config, PERIOD, tmp_path_factory.mktemp("office"))
+    out.pop("engine").dispose()
+    return out
 
 
 def _main_table(d):

@@ -20,7 +20,7 @@ from mfg_indicators.config import load_config
 from mfg_indicators.render import render_bulletin
 from mfg_indicators.render.html_renderer import render_pdf
 from mfg_indicators.warehouse import connect
-from test_deliver import sample_document, seed_warehouse  # the sample state the delivery tests use
+from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
 
 PERIOD = "2023-12"
 # an unbroken file name and message as long as the departments send them

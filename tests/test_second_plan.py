@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 
 from mfg_indicators.config import load_config
-from mfg_indicators.render import build_context, render_bulletin
-from mfg_indicators.sample.bulletin import sample_document, seed_warehouse
-from mfg_indicators.warehouse import connect
+from mfg_indicators.render import build_context
+from mfg_indicators.sample.bulletin import render_sample
 
 PLAN = Path(__file__).parent / "fixtures" / "plan-songyang.yaml"
 PERIOD = "2023-06"
@@ -26,13 +25,10 @@ def plan():
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, plan):
-    root = tmp_path_factory.mktemp("songyang")
-    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
-    totals = seed_warehouse(engine, plan, PERIOD)
-    doc = sample_document(plan, PERIOD, per_mu=totals)
-    paths = render_bulletin(engine, plan, doc, root / "out")
-    yield {"paths": paths, "doc": doc, "engine": engine, "ctx": build_context(engine, plan, doc)}
-    engine.dispose()
+    out = render_sample(plan, PERIOD, tmp_path_factory.mktemp("songyang"))
+    out["ctx"] = build_context(out["engine"], plan, out["doc"])
+    yield out
+    out["engine"].dispose()
 
 
 def test_the_plan_differs_from_the_default(plan):

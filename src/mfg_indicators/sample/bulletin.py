@@ -241,6 +241,22 @@ def sample_document(config, period: str = "2023-06", *, per_mu: dict[str, float]
     }
 
 
+def render_sample(config, period: str, root: Path) -> dict[str, Any]:
+    """Seed a sample warehouse ``root/wh.sqlite`` for ``period`` and render its bulletin into
+    ``root/out``: ``{"paths", "doc", "totals", "engine", "root"}`` (the caller disposes of the
+    engine). The tests' and ``main``'s one way to a rendered sample bulletin."""
+    from ..render import render_bulletin
+    from ..warehouse import connect
+
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    engine = connect(f"sqlite:///{root / 'wh.sqlite'}")
+    totals = seed_warehouse(engine, config, period)
+    doc = sample_document(config, period, per_mu=totals)
+    paths = render_bulletin(engine, config, doc, root / "out")
+    return {"paths": paths, "doc": doc, "totals": totals, "engine": engine, "root": root}
+
+
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - a convenience for looking
     import argparse
 
