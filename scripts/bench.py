@@ -251,8 +251,9 @@ def ensure_sample(inbox: Path) -> dict:
 
 
 def split_inbox(inbox: Path, work: Path) -> tuple[Path, Path, list[Path]]:
-    """Symlink farms: deliveries that arrived before 2024-01-01 (months 1–11) and the rest
-    (month 12 and the annual 主要指标). Returns (first, second, all files)."""
+    """Two inboxes: deliveries that arrived before 2024-01-01 (months 1–11) and the rest
+    (month 12 and the annual 主要指标). Copies, modification times kept (arrival order): the inbox
+    refuses links, so a farm of links would be refused whole. Returns (first, second, all files)."""
     from mfg_indicators.extract import find_deliveries
 
     first, second = work / "inbox-11-months", work / "inbox-month-12"
@@ -262,7 +263,7 @@ def split_inbox(inbox: Path, work: Path) -> tuple[Path, Path, list[Path]]:
     for d in find_deliveries(inbox):
         target = (first if d.mtime < SPLIT else second) / d.source / d.name
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.symlink(d.path.resolve(), target)
+        shutil.copy2(d.path, target)
         files.append(d.path)
     return first, second, files
 
