@@ -67,6 +67,13 @@ def period_date(of: str = "period") -> ViewColumn:
     return vc("period_date", f"{of} 所在月份的第一天（日期型，便于按月作图、筛选）", f"{of} || '-01'", since="014")
 
 
+# The columns the two warning views (per delivery, per month) share, labelled once.
+_W_SOURCE = vc("source", "数据来源（registry、tax、energy、stats、projects、ledgers）")
+_W_TABLE = vc("table_name", "相关的表")
+_W_RULE = vc("rule", "提示规则代码")
+_W_USCC = vc("uscc", "相关企业的统一社会信用代码（或指标代码、项目代码）")
+_W_MESSAGE = vc("message", "提示内容")
+
 _STATUS_TEXT = "、".join(f"{k}={v}" for k, v in STATUS_LABELS.items())
 
 VIEWS: tuple[View, ...] = (
@@ -126,8 +133,8 @@ VIEWS: tuple[View, ...] = (
     View("v_indicator_warnings", "指标计算提示",
          "计算时未计入评价范围的企业（如用地面积缺失、当期数据未报送），不作零值处理。",
          (vc("plan_id", "方案标识"), vc("period", "报告月（YYYY-MM）"), vc("seq", "序号"),
-          vc("source", "相关数据来源（registry 企业名录、tax 税收、stats 统计）"), vc("rule", "提示规则代码"),
-          vc("codes", "涉及的指标代码（JSON 列表）"), vc("uscc", "统一社会信用代码"), vc("message", "提示内容"),
+          vc("source", "相关数据来源（registry 企业名录、tax 税收、stats 统计）"), _W_RULE,
+          vc("codes", "涉及的指标代码（JSON 列表）"), vc("uscc", "统一社会信用代码"), _W_MESSAGE,
           period_date()), defined="014"),
     View("v_deliveries", "数据报送记录",
          "每次报送（文件或接口）及其包含的表；被拒收的报送也列出。",
@@ -178,13 +185,13 @@ VIEWS: tuple[View, ...] = (
          "被拒收的报送见 v_deliveries 和隔离区的中文报告。",
          (vc("delivery_id", "报送标识（文件内容的 sha256）"),
           vc("seq", "序号（同一报送内）"),
-          vc("source", "数据来源（registry、tax、energy、stats、projects、ledgers）"),
-          vc("table_name", "相关的表"), vc("file_name", "文件名"), vc("received_at", "接收时间"),
-          vc("rule", "提示规则代码"),
-          vc("uscc", "相关企业的统一社会信用代码（或指标代码、项目代码）"),
+          _W_SOURCE,
+          _W_TABLE, vc("file_name", "文件名"), vc("received_at", "接收时间"),
+          _W_RULE,
+          _W_USCC,
           vc("period", "相关月份（YYYY-MM）或名录年份（YYYY）；可为空"),
           vc("period_date", "period 为月份时该月第一天（日期型），否则为空", "period || '-01'", since="014"),
-          vc("message", "提示内容")),
+          _W_MESSAGE),
          created="014", defined="014"),
     View("v_month_warnings", "月度数据质量提示（与通报一致）",
          "每个已计算报告月的全部数据质量提示，与该月 indicators-YYYY-MM.json 和通报附件中的列表完全一致："
@@ -194,11 +201,11 @@ VIEWS: tuple[View, ...] = (
          (vc("plan_id", "方案标识"), vc("period", "报告月（YYYY-MM）"), period_date(),
           vc("latest_period", "是否为该方案已计算的最新报告月（1 是，0 否）", "", since="016"),
           vc("seq", "序号（与文档中的顺序一致）"),
-          vc("source", "数据来源（registry、tax、energy、stats、projects、ledgers）"),
-          vc("table_name", "相关的表"), vc("rule", "提示规则代码"),
-          vc("uscc", "相关企业的统一社会信用代码（或指标代码、项目代码）"),
+          _W_SOURCE,
+          _W_TABLE, _W_RULE,
+          _W_USCC,
           vc("warning_period", "提示所涉月份（YYYY-MM）或名录年份（YYYY）；可为空"),
-          vc("message", "提示内容")),
+          _W_MESSAGE),
          created="016", defined="016"),
     View("v_evaluation_class", "亩均效益综合评价分类（企业）",
          "每个方案、每个评价年度、每家参评企业一行：分类（A/B/C/D）、上年分类和名次。"
