@@ -150,3 +150,38 @@ def test_month_warnings_view_is_the_documents_list(computed, tmp_path):
         assert got == want
         assert {r["latest_period"] for r in rows} == {1 if period == PERIOD else 0}
         assert {str(r["period_date"]) for r in rows} == {f"{period}-01"}
+
+
+def test_two_runs_computing_and_documenting_the_same_month_take_turns(computed, tmp_path):
+    # Two runs (CLI, DAG, backfill) may compute and document one month at the same moment: both
+    # replace the month's mart rows, so each must wait for the other — never a duplicate key, and
+    # the month holds one copy of every indicator and warning afterwards.
+    import threading
+
+    from mfg_indicators.month import compute_month, document_month
+
+    engine, _ = computed
+    errors: list[BaseException] = []
+
+    def one_run(i: int) -> None:
+        try:
+            barrier.wait()
+            compute_month(engine, CONFIG, PERIOD)
+            document_month(engine, CONFIG, PERIOD, tmp_path / f"out{i}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    for _ in range(3):
+        barrier = threading.Barrier(3)
+        threads = [threading.Thread(target=one_run, args=(i,)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors
+    with engine.connect() as conn:
+        n = conn.execute(text("SELECT COUNT(*) FROM mart_indicator WHERE period = :p"), {"p": PERIOD}).scalar()
+        w = conn.execute(text("SELECT COUNT(*), COUNT(DISTINCT seq) FROM mart_month_warning WHERE period = :p"),
+                         {"p": PERIOD}).one()
+    assert n == len(CONFIG.indicators)
+    assert w[0] == w[1] > 0

@@ -62,6 +62,7 @@ from .feeds import TABLES
 from .findings import WARNING, Finding
 from .plan_tables import store_industry_groups
 from .status import assess
+from .load import lock_named
 from .warehouse import WRITE_LOCK
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -540,6 +541,16 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
                 per_code.extend((ind["code"], w) for w in raw.warnings)
             merged = _merge_warnings(per_code)
             cells = {m: _breakdown(run, m) for m in PER_MU_MEASURES}
+            if engine.dialect.name != "postgresql":  # SQLite: this transaction holds the write lock
+                _store(conn, config, p, indicators, merged)
+                _store_per_mu(conn, config, p, cells)
+    if engine.dialect.name == "postgresql":
+        # The figures were read from one snapshot (REPEATABLE READ), which cannot see a neighbour's
+        # rows committed after it began; the month's rows are replaced in a READ COMMITTED
+        # transaction under a lock instead, so two runs computing the same month take turns and
+        # the second replaces the first's rows (no duplicate key).
+        with engine.begin() as conn:
+            lock_named(conn, f"mart:{config.plan_id}:{p.text}")
             _store(conn, config, p, indicators, merged)
             _store_per_mu(conn, config, p, cells)
     return ComputeResult(p.text, indicators, [f for _, f in merged])

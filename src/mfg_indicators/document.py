@@ -103,12 +103,15 @@ def store_warnings(engine, config: PlanConfig, document: dict[str, Any]) -> int:
     replaced): what statisticians and the dashboard read (view ``v_month_warnings``) is the list
     the bulletin carries. Returns the number of rows."""
     from . import sql
+    from .load import lock_named
+    from .warehouse import immediate
 
     keys = {"plan_id": config.plan_id, "period": document["period"]}
     rows = [{**keys, "seq": i, "source": w["source"], "table_name": w.get("table"), "rule": w.get("rule"),
              "uscc": w.get("uscc"), "warning_period": w.get("period"), "message": w["message"]}
             for i, w in enumerate(document["warnings"], start=1)]
-    with engine.begin() as conn:
+    with immediate(engine) as conn:  # two runs documenting the same month take turns
+        lock_named(conn, f"month_warnings:{config.plan_id}:{document['period']}")
         sql.execute(conn, "mart/month_warnings_delete", keys)
         if rows:
             conn.execute(sql.statement("mart/month_warnings_insert"), rows)

@@ -196,6 +196,16 @@ def _lock_key(name: str) -> int:
     return k - 2**32 if k >= 2**31 else k  # int4
 
 
+def lock_named(conn: Connection, *names: str) -> None:
+    """PostgreSQL: transaction-level advisory locks on ``names`` (released when the transaction
+    ends), taken in one global order so two callers never deadlock; SQLite: nothing (a writer's
+    transaction begins with BEGIN IMMEDIATE and holds the file's write lock)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for k in sorted({_lock_key(n) for n in names}):
+        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": PG_LOCK_NAMESPACE_LOAD, "k": k})
+
+
 def lock_for_load(conn: Connection, tables: Iterable[Table], delivery_id: str) -> None:
     """Serialise loads that must take turns, inside the delivery's transaction (released when it
     ends): loads into the same tables, and loads of the same bytes. PostgreSQL: transaction-level
@@ -203,11 +213,7 @@ def lock_for_load(conn: Connection, tables: Iterable[Table], delivery_id: str) -
     deadlock); a load waits up to lock_timeout (warehouse.timeouts). SQLite: nothing to do, the
     transaction began with BEGIN IMMEDIATE and holds the file's write lock. The caller re-checks
     ``is_accepted`` afterwards: a neighbour may have loaded the same delivery meanwhile."""
-    if conn.dialect.name != "postgresql":
-        return
-    keys = sorted({_lock_key(f"table:{t.name}") for t in tables} | {_lock_key(f"delivery:{delivery_id}")})
-    for k in keys:
-        conn.execute(text("SELECT pg_advisory_xact_lock(:ns, :k)"), {"ns": PG_LOCK_NAMESPACE_LOAD, "k": k})
+    lock_named(conn, *(f"table:{t.name}" for t in tables), f"delivery:{delivery_id}")
 
 
 def is_accepted(conn: Connection, delivery_id: str) -> bool:
