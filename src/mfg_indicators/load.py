@@ -90,9 +90,10 @@ _ARROW_TYPES = {"text": "string", "uscc": "string", "code": "string", "month": "
 
 
 def copy_csv(table: Table, delivery_id: str, row_numbers: Sequence[int],
-             columns: dict[str, list[Any]]) -> bytes | None:
+             columns: dict[str, list[Any]], *, row_no: bool = True) -> bytes | None:
     """The rows of one table of a delivery as PostgreSQL ``COPY … (FORMAT csv)`` data for its stg_
-    table (delivery_id, row_no, then Table.column_names), written by pyarrow's CSV writer. Built
+    table (delivery_id, row_no, then Table.column_names; ``row_no=False``: without row_no, the
+    shape of a core table's rows), written by pyarrow's CSV writer. Built
     in the read-ahead process, so the loader only sends bytes. NULL is an empty unquoted field;
     strings are always quoted (an empty string would stay one; hostile text stays verbatim);
     doubles are written in shortest round-trip form. None when a value does not fit its column's
@@ -101,12 +102,14 @@ def copy_csv(table: Table, delivery_id: str, row_numbers: Sequence[int],
     import pyarrow.csv as pacsv
 
     try:
-        arrays = [pa.array([delivery_id] * len(row_numbers), pa.string()), pa.array(row_numbers, pa.int32())]
+        arrays = [pa.array([delivery_id] * len(row_numbers), pa.string())]
+        if row_no:
+            arrays.append(pa.array(row_numbers, pa.int32()))
         for col in table.columns:
             arrays.append(pa.array(columns[col.name], getattr(pa, _ARROW_TYPES[col.type])()))
     except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
         return None
-    names = ["delivery_id", "row_no", *table.column_names]
+    names = ["delivery_id", *(["row_no"] if row_no else []), *table.column_names]
     out = pa.BufferOutputStream()
     pacsv.write_csv(pa.Table.from_arrays(arrays, names=names), out,
                     pacsv.WriteOptions(include_header=False, quoting_style="needed"))
