@@ -46,9 +46,11 @@ PERIOD = "2023-12"
 ONE_MONTH_SQL = "2023-06"
 NAIVE_FILE = ("tax", "2023年3月企业税收.csv")
 SQLITE_RUN_LIMIT_S = 180.0
+# issue 17's targets: ratios against baselines of the same run where a busy machine could decide
+# an absolute figure; the year's goal is 2x COPY, the issue is met at 5x.
 TARGETS = {
-    "pg_e2e_s": 90.0, "pg_vs_copy": 2.0, "month_s": 10.0, "rss_mb": 3072.0, "sql_month_s": 5.0,
-    "sqlite_vs_pg": 3.0, "naive_vs_ours": 10.0, "dag_parse_s": 0.3,
+    "pg_vs_copy_goal": 2.0, "pg_vs_copy": 5.0, "load_vs_copy": 2.0, "month_s": 8.0, "county_month_s": 5.0,
+    "naive_vs_ours": 5.0, "rss_mb": 3072.0, "sql_month_s": 5.0, "sqlite_vs_pg": 3.0, "dag_parse_s": 0.3,
 }
 
 
@@ -250,13 +252,26 @@ def ensure_sample(inbox: Path) -> dict:
     return info
 
 
-def split_inbox(inbox: Path, work: Path) -> tuple[Path, Path, list[Path]]:
+def ensure_county_sample(inbox: Path) -> dict:
+    """The county sample (`mfg-indicators sample`, the demo's inbox: 2021–2023)."""
+    marker = inbox / ".bench-sample.json"
+    if marker.exists():
+        return json.loads(marker.read_text(encoding="utf-8"))
+    from mfg_indicators.sample import generate
+
+    summary = generate(inbox, scale="county", seed=0)
+    info = {"rows": summary["rows"], "files": summary["files"], "enterprises": summary["enterprises"]}
+    marker.write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
+    return info
+
+
+def split_inbox(inbox: Path, work: Path, prefix: str = "") -> tuple[Path, Path, list[Path]]:
     """Two inboxes: deliveries that arrived before 2024-01-01 (months 1–11) and the rest
     (month 12 and the annual 主要指标). Copies, modification times kept (arrival order): the inbox
     refuses links, so a farm of links would be refused whole. Returns (first, second, all files)."""
     from mfg_indicators.extract import find_deliveries
 
-    first, second = work / "inbox-11-months", work / "inbox-month-12"
+    first, second = work / f"{prefix}inbox-11-months", work / f"{prefix}inbox-month-12"
     for d in (first, second):
         shutil.rmtree(d, ignore_errors=True)
     files = []
@@ -439,6 +454,11 @@ def build_report(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
         max(sl_a["peak_mb"], sl_b["peak_mb"]))
     row("  of which: compute + render + deliver 2023-12, SQLite" + ("" if sl_done else
         f" (stopped after {sl_c_wall:.0f} s)"), sl_c_wall, None, sl_c["peak_mb"] if sl_done else None, prefix=gt)
+    county = r["county"]
+    for kind, label in (("sqlite", "SQLite (embedded default)"), ("pg", "PG")):
+        c = county[kind]
+        row(f"**county month**, {label}: `run` {PERIOD} of the county sample on 2021–2023-11", c["wall"],
+            c["rows"], c["peak_mb"])
     row(f"indicator SQL, one month ({ONE_MONTH_SQL}), PG", pg_b["sql_month_s"])
     row(f"indicator SQL, one month ({ONE_MONTH_SQL}), SQLite", sl_c["sql_month_s"] if sl_done else None)
     row(f"**baseline: raw COPY** of the same {copy['files']} CSV files into bare PG tables", copy["seconds"],
@@ -449,11 +469,15 @@ def build_report(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
     row("  ours, same file: load stage only (PG)", ours_file_load, ours_file["rows"])
 
     ratio_copy = pg_e2e / copy["seconds"]
+    load_sum, _ = sum_stage(outcomes, "load")
+    ratio_load = load_sum / copy["seconds"]
+    county_month = max(county["sqlite"]["wall"], county["pg"]["wall"])
     ratio_sqlite = sl_e2e / pg_e2e
     ratio_naive_full = naive["wall"] / ours_file_total
     ratio_naive_load = naive["wall"] / ours_file_load
     lines += ["", "| ratio | value |", "|---|---:|",
               f"| our end to end (PG) ÷ raw COPY | {ratio_copy:.1f}× |",
+              f"| our load stage, summed over the year (PG) ÷ raw COPY | {ratio_load:.1f}× |",
               f"| SQLite end to end ÷ PostgreSQL end to end | {gt}{ratio_sqlite:.2f}× |",
               f"| SQLite ingest ÷ PostgreSQL ingest (whole year) | "
               f"{(sl_a['wall'] + sl_b['wall']) / (pg_a['wall'] + sum(s['seconds'] for s in pg_b['stages'] if s['name'].startswith('extract'))):.2f}× |",
@@ -463,19 +487,24 @@ def build_report(r: dict) -> tuple[str, list[tuple[str, bool, str]]]:
     lines += [f"| dags/{n} | {s:.3f} |" for n, s in dags.items()]
 
     targets = [
-        ("Province year end to end on PostgreSQL < 90 s", pg_e2e < TARGETS["pg_e2e_s"], f"{pg_e2e:.1f} s"),
-        ("… and ≤ 2× the raw COPY of the same rows", ratio_copy <= TARGETS["pg_vs_copy"],
+        ("Province year end to end on PostgreSQL ≤ 5× the raw COPY of the same rows", ratio_copy <= TARGETS["pg_vs_copy"],
          f"{ratio_copy:.1f}× ({pg_e2e:.1f} s vs COPY {copy['seconds']:.1f} s)"),
-        ("Single new month end to end < 10 s", pg_b["wall"] < TARGETS["month_s"], f"{pg_b['wall']:.1f} s"),
+        ("… the goal: ≤ 2× the raw COPY", ratio_copy <= TARGETS["pg_vs_copy_goal"], f"{ratio_copy:.1f}×"),
+        ("Load stage (stage → checks → publish), summed over the year, ≤ 2× raw COPY",
+         ratio_load <= TARGETS["load_vs_copy"], f"{ratio_load:.1f}× ({load_sum:.1f} s)"),
+        ("Single new month at province scale < 8 s", pg_b["wall"] < TARGETS["month_s"], f"{pg_b['wall']:.1f} s"),
+        ("County month (`run` on the county sample) < 5 s, both warehouses",
+         county_month < TARGETS["county_month_s"],
+         f"SQLite {county['sqlite']['wall']:.1f} s, PG {county['pg']['wall']:.1f} s"),
+        ("Our read + validate + load of one file ≥ 5× faster than naive to_sql", ratio_naive_full >= TARGETS["naive_vs_ours"],
+         f"{ratio_naive_full:.1f}× (naive {naive['wall']:.2f} s, ours {ours_file_total:.2f} s; "
+         f"load stage alone {ratio_naive_load:.1f}×)"),
         ("Peak RSS < 3 GB", peak_all < TARGETS["rss_mb"], f"{peak_all:,.0f} MB (max over all runs)"),
         ("Indicator SQL one month < 5 s on PG", pg_b["sql_month_s"] < TARGETS["sql_month_s"],
          f"{pg_b['sql_month_s']:.2f} s"),
         ("SQLite end to end within 3× of PG", sl_done and ratio_sqlite <= TARGETS["sqlite_vs_pg"],
          f"{gt}{ratio_sqlite:.2f}× ({gt}{sl_e2e:.1f} s vs {pg_e2e:.1f} s)"
          + ("" if sl_done else f"; SQLite compute+render stopped after {sl_c_wall:.0f} s")),
-        ("Our load ≥ 10× faster than naive to_sql (same file)", ratio_naive_load >= TARGETS["naive_vs_ours"],
-         f"load stage {ratio_naive_load:.1f}×; whole read+validate+load {ratio_naive_full:.1f}× "
-         f"(naive {naive['wall']:.1f} s)"),
         ("Every DAG file parses < 0.3 s", max(dags.values()) < TARGETS["dag_parse_s"],
          f"slowest {max(dags, key=dags.get)} {max(dags.values()):.3f} s"),
     ]
@@ -572,7 +601,7 @@ def write_markdown(path: Path, r: dict, table: str, targets: list[tuple[str, boo
     m = r["machine"]
     held = [t for t in targets if t[1]]
     text = [
-        "# Performance at province scale (issue 8)",
+        "# Performance at province scale",
         "",
         f"Generated by `scripts/bench.py` (run by `make bench`); this run: `{command}`, {r['date']}.",
         "the numbers below are this machine's, from one run on one set of files.",
@@ -695,6 +724,32 @@ def main() -> int:
             r[kind] = {"a": a_res, "b": b_res}
             for st in b_res["stages"]:
                 say(f"[{kind}]     {st['name']}: {st['seconds']:.1f} s")
+            save(r)
+        # The county month: the demo's inbox (county sample, 2021–2023) loaded up to 2023-11,
+        # then `run` 2023-12 with the month-12 deliveries in a fresh process, on both warehouses.
+        county_inbox = work / "county-inbox"
+        r["county_sample"] = ensure_county_sample(county_inbox)
+        c_first, c_second, _ = split_inbox(county_inbox, work, prefix="county-")
+        r["county"] = {}
+        for kind in ("sqlite", "pg"):
+            if kind == "pg":
+                url = dbs.create(f"{tag}_county")
+            else:
+                db = work / "bench-county.sqlite"
+                db.unlink(missing_ok=True)
+                url = f"sqlite:///{db}"
+            run_dir = work / f"run-county-{kind}"
+            shutil.rmtree(run_dir, ignore_errors=True)
+            say(f"[county {kind}] ingest up to 2023-11, then run {PERIOD} …")
+            pre = run_child("ingest", {"url": url, "inbox": str(c_first), "work": str(run_dir)})
+            res = run_child("run", {"url": url, "inbox": str(c_second), "work": str(run_dir), "period": PERIOD,
+                                    "sql_period": ONE_MONTH_SQL})
+            r["county"][kind] = {"ingest_wall": pre["wall"], "wall": res["wall"], "stages": res["stages"],
+                                 "peak_mb": max(pre["peak_mb"], res["peak_mb"]),
+                                 "rows": sum(o["rows"] for o in res["outcomes"] if o["status"] == "accepted")}
+            say(f"[county {kind}]   ingest {pre['wall']:.1f} s; run {PERIOD} {res['wall']:.1f} s")
+            if kind == "sqlite":
+                db.unlink(missing_ok=True)
             save(r)
         say("baseline: raw COPY …")
         r["copy"] = raw_copy(dbs.create(f"{tag}_copy"), files, work)

@@ -76,7 +76,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
     ingest.InboxNotFound before the warehouse is touched."""
     from .ingest import InboxNotFound, ingest_inbox
     from .month import compute_month, deliver_month, document_month, render_month
-    from .validate import collect_results, write_data_docs
+    from .validate import collect_results
 
     config: PlanConfig = load_config(config_path)
     if not Path(inbox).is_dir():
@@ -107,10 +107,9 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             st.detail = (f"{len(report.accepted)} accepted, {len(report.duplicates)} duplicate, "
                          f"{len(report.rejected_files)} rejected")
         result.rejected = [f.as_rejection() for f in report.rejected]
-        if len(validation):  # GX Data Docs of this run's validations (none when nothing was new)
-            with log.stage("data docs") as st:
-                result.outputs["data_docs"] = write_data_docs(validation, out_dir, run_name=f"run-{period}")
-                st.rows = len(validation)
+        # GX Data Docs of this run's validations (none when nothing was new), written by a side
+        # process while the month is computed and rendered here (see _DataDocsAside).
+        docs = _DataDocsAside.start(validation, out_dir, f"run-{period}") if len(validation) else None
 
         with log.stage(f"compute indicators {period}") as st:
             st.rows = len(compute_month(engine, config, period))
@@ -141,6 +140,83 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
             result.outputs["manifest"] = delivery.manifest
             if delivery.result == "sent":
                 st.detail = f"sent through Airflow connection {smtp_conn_id}"
+        if docs is not None:
+            with log.stage("data docs") as st:
+                result.outputs["data_docs"] = docs.wait()
+                st.rows = len(validation)
+                st.detail = f"written beside compute and render in {docs.seconds:.1f} s"
+            docs = None
     finally:
         engine.dispose()
+        if docs is not None:  # returned early (no data) or a stage failed: the site is still written
+            path = docs.wait(raise_errors=False)
+            if path is not None:
+                result.outputs["data_docs"] = path
     return result
+
+
+class _DataDocsAside:
+    """GX Data Docs written in a second process while the caller computes and renders the month.
+
+    The site costs the GX import (~3 s in a process that has not validated: the read-ahead
+    process validated, its results come back as plain JSON) plus the page rendering; on the
+    second core it is off the month's path. Forked where the platform allows it (the child
+    starts at once and, like the read-ahead process, dies with the run); the child only writes
+    files under ``out_dir/data-docs`` and never touches the warehouse. Falls back to writing in
+    this process when no process can be started."""
+
+    def __init__(self, future, pool, inline_path: Path | None, t0: float):
+        self._future, self._pool, self._inline, self._t0 = future, pool, inline_path, t0
+        self.seconds = 0.0
+
+    @classmethod
+    def start(cls, validation, out_dir: Path, run_name: str) -> "_DataDocsAside":
+        import multiprocessing
+        import os
+        import time
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .ingest import _die_with_parent
+        from .validate import write_data_docs
+
+        t0 = time.perf_counter()
+        try:
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+            pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
+                                       initializer=_die_with_parent, initargs=(os.getpid(),))
+            future = pool.submit(_write_docs_timed, validation, out_dir, run_name)
+            return cls(future, pool, None, t0)
+        except Exception:  # noqa: BLE001 - no second process here: write them in turn
+            import logging
+
+            logging.getLogger("mfg_indicators").exception("cannot start a process for Data Docs; writing them here")
+            path = write_data_docs(validation, out_dir, run_name=run_name)
+            aside = cls(None, None, path, t0)
+            aside.seconds = time.perf_counter() - t0
+            return aside
+
+    def wait(self, raise_errors: bool = True) -> Path | None:
+        if self._future is None:
+            return self._inline
+        try:
+            path, self.seconds = self._future.result()
+            return path
+        except Exception:
+            if raise_errors:
+                raise
+            import logging
+
+            logging.getLogger("mfg_indicators").exception("writing the Data Docs failed")
+            return None
+        finally:
+            self._pool.shutdown(wait=True)
+            self._future = None
+
+
+def _write_docs_timed(validation, out_dir: Path, run_name: str) -> tuple[Path, float]:
+    import time
+
+    from .validate import write_data_docs
+
+    t0 = time.perf_counter()
+    return write_data_docs(validation, out_dir, run_name=run_name), time.perf_counter() - t0
