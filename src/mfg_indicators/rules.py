@@ -103,7 +103,7 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
     out += _jumps(q, config, months)
     out += _cumulative_decreases(q, months)
     t = feeds.TAX
-    for r in q("above_scale_no_tax"):
+    for r in q("above_scale_no_tax", {f"month_{i}": m for i, m in enumerate(months)}, n_months=len(months)):
         out.append(_finding(t, "above_scale_no_tax",
                             f"规上企业{r['uscc']}（{r['name'] or '名称未填'}，{r['roster_year']}年名录）{r['period']}无税收数据",
                             f"above-scale enterprise {r['uscc']} (roster {r['roster_year']}) has no tax for {r['period']}",
@@ -112,40 +112,57 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
     return sorted(out, key=warning_sort_key)
 
 
+def _pair_params(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Bind parameters of rules/_consecutive_months.sql for the (month, month before) pairs."""
+    params: dict[str, Any] = {"cur_periods": sorted({c for c, _ in pairs}), "prv_periods": sorted({p for _, p in pairs})}
+    for i, (cur, prv) in enumerate(pairs):
+        params[f"cur_{i}"], params[f"prv_{i}"] = cur, prv
+    return params
+
+
+def _consecutive(q, rule: str, t: feeds.Table, columns: list[tuple[str, bool]], pairs: list[tuple[str, str]],
+                 params: dict[str, Any] | None = None) -> list[Any]:
+    """Rows of a consecutive-months rule over every pair of the report in one statement (one
+    join of the table with itself instead of one per month and column)."""
+    if not pairs or not columns:
+        return []
+    return q(rule, {**_pair_params(pairs), **(params or {})}, t=t, columns=columns, n_pairs=len(pairs))
+
+
 def _jumps(q, config: PlanConfig, months: list[str]) -> list[Finding]:
     factor = float(config["quality"]["jump_factor"])
     out = []
     for t in ENTERPRISE_TABLES:
-        for cur in months:
-            prv = _previous(cur)
-            cols = [c for c, within_year in JUMP_MEASURES[t.name] if not within_year or prv[:4] == cur[:4]]
-            if not cols:
-                continue
-            for r in q("mom_jump", {"cur": cur, "prv": prv, "factor": factor}, t=t, columns=cols):
-                head = t.column(r["column_name"]).header
-                out.append(_finding(
-                    t, "mom_jump",
-                    f"企业{r['uscc']}「{head}」环比变化超过{_fmt(factor)}倍：{prv}为{_fmt(r['prv_value'])}，"
-                    f"{cur}为{_fmt(r['cur_value'])}，请核实（是否单位有误）",
-                    f"{r['column_name']} of {r['uscc']} changes more than {factor:g}x month on month: "
-                    f"{prv} {r['prv_value']} -> {cur} {r['cur_value']}",
-                    column=head, uscc=r["uscc"], period=cur))
+        columns = list(JUMP_MEASURES[t.name])
+        # a pair across New Year is only needed when a column is compared across years
+        pairs = [(cur, _previous(cur)) for cur in months
+                 if any(not within_year or _previous(cur)[:4] == cur[:4] for _, within_year in columns)]
+        for r in _consecutive(q, "mom_jump", t, columns, pairs, {"factor": factor}):
+            cur, prv = r["cur_period"], r["prv_period"]
+            head = t.column(r["column_name"]).header
+            out.append(_finding(
+                t, "mom_jump",
+                f"企业{r['uscc']}「{head}」环比变化超过{_fmt(factor)}倍：{prv}为{_fmt(r['prv_value'])}，"
+                f"{cur}为{_fmt(r['cur_value'])}，请核实（是否单位有误）",
+                f"{r['column_name']} of {r['uscc']} changes more than {factor:g}x month on month: "
+                f"{prv} {r['prv_value']} -> {cur} {r['cur_value']}",
+                column=head, uscc=r["uscc"], period=cur))
     return out
 
 
 def _cumulative_decreases(q, months: list[str]) -> list[Finding]:
     t = feeds.STATS_ENTERPRISE
     out = []
-    for cur in months[1:]:  # January restarts the 1—N月 sums
-        prv = _previous(cur)
-        for r in q("cumulative_decrease", {"cur": cur, "prv": prv}, t=t, columns=CUMULATIVE_COLUMNS):
-            head = t.column(r["column_name"]).header
-            out.append(_finding(
-                t, "cumulative_decrease",
-                f"企业{r['uscc']}「{head}」为1—N月累计值，但{cur}（{_fmt(r['cur_value'])}）小于{prv}"
-                f"（{_fmt(r['prv_value'])}），请核实",
-                f"cumulative {r['column_name']} of {r['uscc']} decreases: {prv} {r['prv_value']} -> {cur} {r['cur_value']}",
-                column=head, uscc=r["uscc"], period=cur))
+    pairs = [(cur, _previous(cur)) for cur in months[1:]]  # January restarts the 1—N月 sums
+    for r in _consecutive(q, "cumulative_decrease", t, [(c, True) for c in CUMULATIVE_COLUMNS], pairs):
+        cur, prv = r["cur_period"], r["prv_period"]
+        head = t.column(r["column_name"]).header
+        out.append(_finding(
+            t, "cumulative_decrease",
+            f"企业{r['uscc']}「{head}」为1—N月累计值，但{cur}（{_fmt(r['cur_value'])}）小于{prv}"
+            f"（{_fmt(r['prv_value'])}），请核实",
+            f"cumulative {r['column_name']} of {r['uscc']} decreases: {prv} {r['prv_value']} -> {cur} {r['cur_value']}",
+            column=head, uscc=r["uscc"], period=cur))
     return out
 
 
