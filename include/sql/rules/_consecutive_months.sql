@@ -1,36 +1,40 @@
-{#- Rows of one enterprise in two consecutive months of a feed's core table meeting `condition`
-    (SQL with {c} for the column, cur./prv. for the months) for any of `columns`, over every
-    month pair of the report in ONE statement: the pairs (:cur_<i>, :prv_<i>) are a VALUES list,
-    joined to the table twice on the primary key (period, uscc) — one hash join per table on
-    PostgreSQL (the IN lists let a table partitioned by period prune to the window's months),
-    index lookups on SQLite. The joined rows are filtered by any column's condition first (a
-    handful of rows), then unpivoted to one row per column that meets its own.
-    `columns`: (column, within_year) pairs — a within_year column (a 1—N月累计 value) is only
-    compared inside one calendar year; n_pairs: the number of month pairs. -#}
-{% macro pairs(t, columns, n_pairs, condition) %}
-{% set conds = {} %}
-{% for c, within_year in columns %}
-{% set _ = conds.update({c: "(" ~ (condition | replace("{c}", c)) ~ (" AND substr(cur.period, 1, 4) = substr(prv.period, 1, 4)" if within_year else "") ~ ")"}) %}
-{% endfor %}
-WITH month_pairs (cur_period, prv_period) AS (
-    VALUES {% for i in range(n_pairs) %}{% if not loop.first %}, {% endif %}(:cur_{{ i }}, :prv_{{ i }}){% endfor %}
+{#- The consecutive-months rules of one feed's core table (mom_jump, cumulative_decrease) over
+    every month pair of the report in ONE statement: rows of one enterprise in a month
+    (:cur_<i>) and the month before (:prv_<i>) meeting a check's condition.
 
-), hits AS MATERIALIZED (
-    SELECT cur.uscc AS uscc, cur.period AS cur_period, prv.period AS prv_period
-{% for c, _ in columns %}
-         , prv.{{ c }} AS prv_{{ c }}, cur.{{ c }} AS cur_{{ c }}
-         , CASE WHEN {{ conds[c] }} THEN 1 ELSE 0 END AS hit_{{ c }}
+    `checks`: (rule, column, within_year, condition) — condition is SQL with {c} for the column
+    and cur./prv. for the two months; a within_year check (a 1—N月累计 value) is only made inside
+    one calendar year. Each pair is its own join on the primary key (period, uscc) — a hash join
+    of two months on PostgreSQL (each branch names its two months, so a table partitioned by
+    period prunes to them), index lookups on SQLite — filtered by any check's condition (a
+    handful of rows), materialized once, then unpivoted to one row per check it meets. Every
+    check of the table shares the one join per pair (was one join per month, column and rule).
+    Context: t (feed Table), checks, n_pairs. -#}
+{% macro pairs(t, checks, n_pairs) %}
+{% set conds = [] %}
+{% for rule, c, within_year, condition in checks %}
+{% set _ = conds.append("(" ~ (condition | replace("{c}", c)) ~ (" AND substr(cur.period, 1, 4) = substr(prv.period, 1, 4)" if within_year else "") ~ ")") %}
 {% endfor %}
-    FROM month_pairs mp
-    JOIN {{ t.core }} cur ON cur.period = mp.cur_period
-    JOIN {{ t.core }} prv ON prv.period = mp.prv_period AND prv.uscc = cur.uscc
-    WHERE cur.period IN :cur_periods AND prv.period IN :prv_periods
-      AND ({% for c, _ in columns %}{% if not loop.first %} OR {% endif %}{{ conds[c] }}{% endfor %})
+WITH hits AS MATERIALIZED (
+{% for i in range(n_pairs) %}
+{% if not loop.first %}    UNION ALL
+{% endif %}
+    SELECT cur.uscc AS uscc, cur.period AS cur_period, prv.period AS prv_period
+{% for rule, c, within_year, condition in checks %}
+         , prv.{{ c }} AS prv_{{ loop.index }}, cur.{{ c }} AS cur_{{ loop.index }}
+         , CASE WHEN {{ conds[loop.index0] }} THEN 1 ELSE 0 END AS hit_{{ loop.index }}
+{% endfor %}
+    FROM {{ t.core }} cur
+    JOIN {{ t.core }} prv ON prv.period = :prv_{{ i }} AND prv.uscc = cur.uscc
+    WHERE cur.period = :cur_{{ i }}
+      AND ({% for cond in conds %}{% if not loop.first %} OR {% endif %}{{ cond }}{% endfor %})
+{% endfor %}
 )
-{% for c, _ in columns %}
+{% for rule, c, within_year, condition in checks %}
 {% if not loop.first %}UNION ALL
 {% endif %}
-SELECT '{{ c }}' AS column_name, uscc, cur_period, prv_period, prv_{{ c }} AS prv_value, cur_{{ c }} AS cur_value
-FROM hits WHERE hit_{{ c }} = 1
+SELECT '{{ rule }}' AS rule, '{{ c }}' AS column_name, uscc, cur_period, prv_period,
+       prv_{{ loop.index }} AS prv_value, cur_{{ loop.index }} AS cur_value
+FROM hits WHERE hit_{{ loop.index }} = 1
 {% endfor %}
 {% endmacro %}
