@@ -103,7 +103,7 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
                             column=t.column("uscc").header, uscc=r["uscc"], period=r["period"]))
     out += _consecutive_months(q, config, months)
     t = feeds.TAX
-    for r in q("above_scale_no_tax", {f"month_{i}": m for i, m in enumerate(months)}, n_months=len(months)):
+    for r in q("above_scale_no_tax", {f"month_{i}": months[i] if i < len(months) else None for i in range(12)}):
         out.append(_finding(t, "above_scale_no_tax",
                             f"规上企业{r['uscc']}（{r['name'] or '名称未填'}，{r['roster_year']}年名录）{r['period']}无税收数据",
                             f"above-scale enterprise {r['uscc']} (roster {r['roster_year']}) has no tax for {r['period']}",

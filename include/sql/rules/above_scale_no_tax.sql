@@ -2,9 +2,9 @@
     reported (no row, or a row with every amount empty; zero is reported) in a month of the
     report for which the tax bureau has delivered. Months without any tax delivery are the
     deliveries-late alert's business, not a warning per enterprise.
-    Context: n_months (the report's months, :month_<i>). -#}
+    :month_0 … :month_11 are the report's months, NULL past the report's month. -#}
 WITH window_months (period) AS (
-    VALUES {% for i in range(n_months) %}{% if not loop.first %}, {% endif %}(:month_{{ i }}){% endfor %}
+    VALUES {% for i in range(12) %}{% if not loop.first %}, {% endif %}(:month_{{ i }}){% endfor %}
 
 ), months AS (
     -- a month has a tax delivery when core_tax has a row of it: one index probe per month
