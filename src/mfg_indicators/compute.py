@@ -70,6 +70,8 @@ COUNTY_SCOPE = "累计"  # 主要指标 口径 used by every official figure
 PG_WORK_MEM = "64MB"  # per sort/hash, for the computation's transaction only (SET LOCAL)
 
 PER_MU_MEASURES = ("tax", "value_added")
+# a per-mu cell (a row of indicators/per_mu/breakdown.sql, a row of mart_per_mu)
+PER_MU_CELL_KEYS = ("industry_group", "town", "excluded", "n_included", "numerator", "land_mu", "value")
 
 
 # --- periods --------------------------------------------------------------------------------
@@ -332,6 +334,9 @@ def _per_mu(run: _Run, ind: dict) -> Raw:
         return Raw(None, reason=f"{what}缺{_fmt_months(missing)}")
 
     rows = run.q("per_mu", "value", subs, **params)
+    # the same query's cells of the evaluated set (breakdown.sql's rows) for mart_per_mu
+    run.cache[("per_mu_cells", measure)] = [{k: r[k] for k in PER_MU_CELL_KEYS} for r in rows
+                                             if r["row_kind"] == "cell"]
     row = next(r for r in rows if r["row_kind"] == "total")
     left_out = sorted((r for r in rows if r["row_kind"] == "left_out"), key=lambda r: r["uscc"])
     if row["roster_year"] is None:
@@ -540,7 +545,10 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
                 indicators.append(_indicator_dict(config, ind, p, raw))
                 per_code.extend((ind["code"], w) for w in raw.warnings)
             merged = _merge_warnings(per_code)
-            cells = {m: _breakdown(run, m) for m in PER_MU_MEASURES}
+            # the cells the per-mu indicators' value query returned; the breakdown query for a
+            # measure no indicator reached (not configured, or no data)
+            cells = {m: run.cache[("per_mu_cells", m)] if ("per_mu_cells", m) in run.cache else _breakdown(run, m)
+                     for m in PER_MU_MEASURES}
             if engine.dialect.name != "postgresql":  # SQLite: this transaction holds the write lock
                 _store(conn, config, p, indicators, merged)
                 _store_per_mu(conn, config, p, cells)

@@ -12,7 +12,8 @@ What stays at ingest (stored in ``validation_warning`` with its delivery) is wha
 delivery alone: the GX suites' warnings and ``above_scale_no_land`` (a registry delivery's own
 rows). Copies of the rules below stored by earlier versions are not served (``WAREHOUSE_RULES``).
 
-Each rule is one file in ``include/sql/rules/`` (commented with the rule it implements), run
+Each rule is one file in ``include/sql/rules/`` (commented with the rule it implements; mom_jump and
+cumulative_decrease give their conditions to ``consecutive_months.sql``, one statement per table), run
 through :mod:`mfg_indicators.sql`; this module turns the rows into Chinese findings.
 
     month_warnings(conn, config, period) -> list[Finding]   the rules, in WARNING_ORDER
@@ -100,10 +101,9 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
         out.append(_finding(t, "not_in_registry", f"{t.title}中的企业{r['uscc']}（{r['name'] or '名称未填'}）不在企业名录中",
                             f"enterprise {r['uscc']} in {t.name} is not in the registry",
                             column=t.column("uscc").header, uscc=r["uscc"], period=r["period"]))
-    out += _jumps(q, config, months)
-    out += _cumulative_decreases(q, months)
+    out += _consecutive_months(q, config, months)
     t = feeds.TAX
-    for r in q("above_scale_no_tax"):
+    for r in q("above_scale_no_tax", {f"month_{i}": months[i] if i < len(months) else None for i in range(12)}):
         out.append(_finding(t, "above_scale_no_tax",
                             f"规上企业{r['uscc']}（{r['name'] or '名称未填'}，{r['roster_year']}年名录）{r['period']}无税收数据",
                             f"above-scale enterprise {r['uscc']} (roster {r['roster_year']}) has no tax for {r['period']}",
@@ -112,40 +112,38 @@ def month_warnings(conn: Connection, config: PlanConfig, period: str) -> list[Fi
     return sorted(out, key=warning_sort_key)
 
 
-def _jumps(q, config: PlanConfig, months: list[str]) -> list[Finding]:
+def _consecutive_months(q, config: PlanConfig, months: list[str]) -> list[Finding]:
+    """mom_jump and cumulative_decrease: per enterprise table ONE statement over every month pair
+    of the report (rules/consecutive_months.sql), all of the table's checks on one join per pair
+    (was one statement per month, column and rule)."""
     factor = float(config["quality"]["jump_factor"])
     out = []
     for t in ENTERPRISE_TABLES:
-        for cur in months:
-            prv = _previous(cur)
-            cols = [c for c, within_year in JUMP_MEASURES[t.name] if not within_year or prv[:4] == cur[:4]]
-            if not cols:
-                continue
-            for r in q("mom_jump", {"cur": cur, "prv": prv, "factor": factor}, t=t, columns=cols):
-                head = t.column(r["column_name"]).header
-                out.append(_finding(
-                    t, "mom_jump",
-                    f"企业{r['uscc']}「{head}」环比变化超过{_fmt(factor)}倍：{prv}为{_fmt(r['prv_value'])}，"
-                    f"{cur}为{_fmt(r['cur_value'])}，请核实（是否单位有误）",
-                    f"{r['column_name']} of {r['uscc']} changes more than {factor:g}x month on month: "
-                    f"{prv} {r['prv_value']} -> {cur} {r['cur_value']}",
-                    column=head, uscc=r["uscc"], period=cur))
-    return out
-
-
-def _cumulative_decreases(q, months: list[str]) -> list[Finding]:
-    t = feeds.STATS_ENTERPRISE
-    out = []
-    for cur in months[1:]:  # January restarts the 1—N月 sums
-        prv = _previous(cur)
-        for r in q("cumulative_decrease", {"cur": cur, "prv": prv}, t=t, columns=CUMULATIVE_COLUMNS):
-            head = t.column(r["column_name"]).header
-            out.append(_finding(
-                t, "cumulative_decrease",
-                f"企业{r['uscc']}「{head}」为1—N月累计值，但{cur}（{_fmt(r['cur_value'])}）小于{prv}"
-                f"（{_fmt(r['prv_value'])}），请核实",
-                f"cumulative {r['column_name']} of {r['uscc']} decreases: {prv} {r['prv_value']} -> {cur} {r['cur_value']}",
-                column=head, uscc=r["uscc"], period=cur))
+        columns: dict[str, list[tuple[str, bool]]] = {"mom_jump": list(JUMP_MEASURES[t.name])}
+        if t is feeds.STATS_ENTERPRISE:  # January restarts the 1—N月 sums: within the year only
+            columns["cumulative_decrease"] = [(c, True) for c in CUMULATIVE_COLUMNS]
+        checks = [w for cols in columns.values() for _, w in cols]
+        # a pair across New Year only when some check compares across years
+        pairs = [(cur, _previous(cur)) for cur in months
+                 if any(not within_year or _previous(cur)[:4] == cur[:4] for within_year in checks)]
+        if not pairs:
+            continue
+        params: dict[str, Any] = {"factor": factor}
+        for i, (cur, prv) in enumerate(pairs):
+            params[f"cur_{i}"], params[f"prv_{i}"] = cur, prv
+        for r in q("consecutive_months", params, t=t, columns=columns, n_pairs=len(pairs)):
+            cur, prv, col = r["cur_period"], r["prv_period"], r["column_name"]
+            head = t.column(col).header
+            if r["rule"] == "mom_jump":
+                message = (f"企业{r['uscc']}「{head}」环比变化超过{_fmt(factor)}倍：{prv}为{_fmt(r['prv_value'])}，"
+                           f"{cur}为{_fmt(r['cur_value'])}，请核实（是否单位有误）")
+                message_en = (f"{col} of {r['uscc']} changes more than {factor:g}x month on month: "
+                              f"{prv} {r['prv_value']} -> {cur} {r['cur_value']}")
+            else:
+                message = (f"企业{r['uscc']}「{head}」为1—N月累计值，但{cur}（{_fmt(r['cur_value'])}）小于{prv}"
+                           f"（{_fmt(r['prv_value'])}），请核实")
+                message_en = f"cumulative {col} of {r['uscc']} decreases: {prv} {r['prv_value']} -> {cur} {r['cur_value']}"
+            out.append(_finding(t, r["rule"], message, message_en, column=head, uscc=r["uscc"], period=cur))
     return out
 
 

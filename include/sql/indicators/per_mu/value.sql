@@ -17,8 +17,9 @@
     numerator once per candidate: minutes at province scale.) SQLite reaches a candidate's tax
     months through the index core_tax_uscc_period (migration 012, SQLite only); PostgreSQL
     hashes. The industry group is worked out after the aggregation, once per candidate. -#}
-{#- One pass over the evaluated set: a 'total' row (Σ/Σ and counts) followed by one 'left_out' row
-    per candidate left out (they become warnings). -#}
+{#- One pass over the evaluated set: a 'total' row (Σ/Σ and counts), one 'left_out' row per
+    candidate left out (they become warnings), and one 'cell' row per (industry group, town,
+    excluded) of breakdown.sql (stored in mart_per_mu) — one assessment of the set for all three. -#}
 WITH {% include "indicators/per_mu/_scope.sql" %}, {% include "indicators/per_mu/_numerator_" ~ measure ~ ".sql" %}, {% include "indicators/per_mu/_assessed.sql" %}
 SELECT 'total' AS row_kind,
        (SELECT roster_year FROM roster) AS roster_year,
@@ -28,10 +29,17 @@ SELECT 'total' AS row_kind,
        SUM(CASE WHEN included = 1 THEN land_mu END) AS land_mu,
        SUM(CASE WHEN included = 1 THEN amount END)
          / NULLIF(SUM(CASE WHEN included = 1 THEN land_mu END), 0) AS value,
-       NULL AS uscc, NULL AS name, NULL AS months_reported
+       NULL AS uscc, NULL AS name, NULL AS months_reported,
+       NULL AS industry_group, NULL AS town, CAST(NULL AS INTEGER) AS excluded
 FROM assessed
 WHERE excluded = 0
 UNION ALL
-SELECT 'left_out', NULL, NULL, NULL, NULL, land_mu, NULL, uscc, name, months_reported
+SELECT 'left_out', NULL, NULL, NULL, NULL, land_mu, NULL, uscc, name, months_reported, NULL, NULL, NULL
 FROM assessed
 WHERE excluded = 0 AND included = 0
+UNION ALL
+SELECT 'cell', NULL, NULL, c.n_included, c.numerator, c.land_mu, c.value, NULL, NULL, NULL,
+       c.industry_group, c.town, c.excluded
+FROM (
+{% include "indicators/per_mu/_cells.sql" %}
+) c
