@@ -54,3 +54,84 @@ def test_domain_modules_import_no_airflow():
 def test_orchestration_is_where_airflow_is_imported():
     loaded = _probe(["mfg_indicators.orchestration.common"])
     assert "airflow.providers.smtp.notifications.smtp" in loaded["mfg_indicators.orchestration.common"]
+
+
+# --- Great Expectations (~3 s to import) only where something is validated ------------------
+
+_GX_PROBE = _PROBE.replace('m == "airflow" or m.startswith("airflow.")',
+                           'm == "great_expectations" or m.startswith("great_expectations.")')
+
+
+def test_only_gx_support_imports_great_expectations():
+    # compute, render, deliver, document, the CLI, the DAG-side modules: none loads GX on import;
+    # validate.py imports it inside the functions that validate or write Data Docs
+    names = [n for n in _modules(orchestration=False) if n != "mfg_indicators.gx_support"]
+    for expected in ("mfg_indicators.validate", "mfg_indicators.data_docs", "mfg_indicators.ingest",
+                     "mfg_indicators.month", "mfg_indicators.compute", "mfg_indicators.render",
+                     "mfg_indicators.deliver", "mfg_indicators.pipeline", "mfg_indicators.cli"):
+        assert expected in names
+    proc = subprocess.run([sys.executable, "-c", _GX_PROBE, json.dumps(names)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    loaded = json.loads(proc.stdout.strip().splitlines()[-1])
+    offenders = {name: mods[:5] for name, mods in loaded.items() if mods}
+    assert not offenders, f"modules that import great_expectations: {offenders}"
+    loaded = _probe_gx(["mfg_indicators.gx_support"])
+    assert "great_expectations" in loaded["mfg_indicators.gx_support"]  # the probe sees GX
+
+
+def _probe_gx(names: list[str]) -> dict[str, list[str]]:
+    proc = subprocess.run([sys.executable, "-c", _GX_PROBE, json.dumps(names)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# A process that validates a delivery pickles what it collected for Data Docs (the read-ahead
+# process of ingest_inbox does); its parent unpickles it without importing GX, and GX objects are
+# rebuilt from it only when the Data Docs are written.
+_VALIDATE_AND_PICKLE = r"""
+import pickle, sys
+sys.path.insert(0, sys.argv[2])
+from test_validate import tax_frame
+from mfg_indicators import feeds, validate
+from mfg_indicators.config import load_config
+df = tax_frame(50)
+df.loc[3, "total_tax"] = -1.0
+run = validate.ValidationRun()
+validate.validate_frame(feeds.TAX, df, source="tax", file="t.csv", sheet=None, config=load_config(),
+                        collector=run)
+open(sys.argv[1], "wb").write(pickle.dumps(run))
+"""
+
+_UNPICKLE = r"""
+import json, pickle, sys
+run = pickle.loads(open(sys.argv[1], "rb").read())
+item = run.results[0]
+out = {"gx_after_unpickle": "great_expectations" in sys.modules, "success": item.success,
+       "suite": item.suite_name, "evaluated": item.statistics.get("evaluated_expectations")}
+from mfg_indicators.validate import write_data_docs
+index = write_data_docs(run, sys.argv[2])
+out["index"] = str(index)
+out["gx_after_docs"] = "great_expectations" in sys.modules
+print(json.dumps(out))
+"""
+
+
+def test_collected_results_unpickle_without_gx(tmp_path):
+    from pathlib import Path
+
+    tests_dir = str(Path(__file__).parent)
+    blob = tmp_path / "run.pickle"
+    proc = subprocess.run([sys.executable, "-c", _VALIDATE_AND_PICKLE, str(blob), tests_dir],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    proc = subprocess.run([sys.executable, "-c", _UNPICKLE, str(blob), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["gx_after_unpickle"] is False
+    assert out["success"] is False and out["suite"] == "tax" and out["evaluated"] > 10
+    assert out["gx_after_docs"] is True and Path(out["index"]).is_file()
+    pages = list((tmp_path / "out" / "data-docs" / "validations").rglob("*.html"))
+    assert len(pages) == 1 and "total_tax" in pages[0].read_text(encoding="utf-8")
