@@ -4,6 +4,9 @@
 #   fonts-arphic-ukai         楷体 fallback (AR PL UKai) for （一） headings
 #   libharfbuzz-subset0       fast font subsetting for WeasyPrint (without it one PDF takes ~45 s)
 #   libreoffice-writer-nogui  the Word file opened as the office opens it (tests convert it to PDF)
+#   fonts-liberation2         Liberation Serif, metric-compatible with the Word file's Latin font
+#                             (Times New Roman): without it LibreOffice sets digits in a wider
+#                             fallback and the layout tests see a different page than the office
 #   chromium                  the HTML bulletin, Data Docs and dashboards seen in a real browser
 #   poppler-utils             pdftoppm/pdftotext: PDF pages as pictures and text in tests
 #   docker-compose            `docker-compose config -q` validates the compose file (no engine needed)
@@ -19,6 +22,7 @@ grep -q "AR PL UKai" <<<"$families" || need+=(fonts-arphic-ukai)
 grep -q "libharfbuzz-subset.so.0" <<<"$libs" || need+=(libharfbuzz-subset0)
 if [ "${MFG_SKIP_TEST_PACKAGES:-0}" != "1" ]; then
   command -v soffice >/dev/null || need+=(libreoffice-writer-nogui)
+  grep -q "Liberation Serif" <<<"$families" || need+=(fonts-liberation2)
   command -v chromium >/dev/null || need+=(chromium)
   command -v pdftoppm >/dev/null || need+=(poppler-utils)
   command -v docker-compose >/dev/null || need+=(docker-compose)
