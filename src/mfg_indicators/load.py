@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from .feeds import TABLES, Table
 from .findings import Finding
@@ -197,6 +198,15 @@ def _copy_core_rows(conn: Connection, target: str, table: Table, delivery_id: st
     ``copy_data`` as built by copy_csv(..., row_no=False), else ``rows`` as TableData.rows()
     gives them ((row_no, values...)). ``freeze``: COPY FREEZE (``target`` was created in this
     transaction)."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        return _copy_core_rows_raw(conn, target, table, delivery_id, copy_data, rows, freeze=freeze)
+    except dbapi.Error as exc:  # the raw cursor's error, wrapped as SQLAlchemy wraps its own
+        raise DBAPIError.instance(f"COPY/INSERT {target}", None, exc, dbapi.Error) from exc
+
+
+def _copy_core_rows_raw(conn: Connection, target: str, table: Table, delivery_id: str, copy_data: bytes | None,
+                        rows: Iterable[Sequence[Any]], *, freeze: bool) -> int:
     columns = ("delivery_id", *table.column_names)
     if copy_data is not None and conn.dialect.name == "postgresql":
         opts = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
@@ -204,6 +214,8 @@ def _copy_core_rows(conn: Connection, target: str, table: Table, delivery_id: st
             with cur.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN ({opts})") as copy:
                 copy.write(copy_data)
             return cur.rowcount
+    if copy_data is not None:
+        raise ValueError("COPY data is for PostgreSQL; pass the rows")
     return bulk_insert(conn, target, columns, ((delivery_id, *r[1:]) for r in rows),
                        pg_types=["text", *(PG_TYPES[c.type] for c in table.columns)])
 
