@@ -9,6 +9,9 @@ Publish follows feeds.md → Keys:
   Table.replace_by set  — delete every core row whose replace_by value occurs in the delivery,
                           then insert the delivery's rows (a corrected month replaces it whole);
   Table.replace_by None — upsert by Table.key (delete the matching keys, then insert).
+DIRECT_TABLES (tax, energy, stats_enterprise) skip staging (publish_direct): on PostgreSQL a
+one-month delivery becomes the month's partition (migration 017), on SQLite the months are
+deleted and the rows inserted straight into core.
 """
 
 from __future__ import annotations
@@ -271,6 +274,9 @@ def _swap_partition(conn: Connection, table: Table, delivery_id: str, period: st
     old = conn.execute(text(
         "SELECT 1 FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
         "WHERE s.nspname = :s AND c.relname = :n"), {"s": PARTITION_SCHEMA, "n": name}).first()
+    # Rows of the month a plain INSERT put in the default partition are replaced too (and must
+    # go before ATTACH, which checks the default partition holds none of the month).
+    conn.execute(text(f"DELETE FROM {_partition(conn, table.name + '_default')} WHERE period = :p"), {"p": period})
     if old is not None:
         conn.execute(text(f"ALTER TABLE {table.core} DETACH PARTITION {_partition(conn, name)}"))
         conn.execute(text(f"DROP TABLE {_partition(conn, name)}"))

@@ -2,8 +2,9 @@
 -- core_stats_enterprise: 96% of the rows, feeds.md -> Keys "replace by period") become
 -- partitioned by LIST (period), one partition per month, so that a corrected or new month is
 -- published by swapping one partition (mfg_indicators.load.publish_direct) instead of deleting
--- and re-inserting its rows. No default partition: a month's partition is created by the load
--- that brings it (an ATTACH then never has to scan a default partition).
+-- and re-inserting its rows. A month's partition is created by the load that brings it; the
+-- DEFAULT partition (<table>_default) takes rows written by plain INSERTs (maintenance, tests)
+-- of a month that has none, and stays empty otherwise (an ATTACH scans it: empty, at once).
 --
 -- Partitions live in their own schema, core_part (named <table>_<YYYY>_<MM>), so that tools
 -- listing the tables of the public schema (SQLAlchemy's inspector, the data dictionary, BI tools)
@@ -55,6 +56,7 @@ BEGIN
             EXECUTE format('CREATE TABLE core_part.%I PARTITION OF %I FOR VALUES IN (%L)',
                            t || '_' || replace(p, '-', '_'), 'core_' || t, p);
         END LOOP;
+        EXECUTE format('CREATE TABLE core_part.%I PARTITION OF %I DEFAULT', t || '_default', 'core_' || t);
         EXECUTE format('INSERT INTO %I SELECT * FROM %I', 'core_' || t, old_name);
     END LOOP;
 
