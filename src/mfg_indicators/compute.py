@@ -62,7 +62,7 @@ from .feeds import TABLES
 from .findings import WARNING, Finding
 from .plan_tables import store_industry_groups
 from .status import assess
-from .load import lock_named
+from .load import lock_for_read, lock_named
 from .warehouse import WRITE_LOCK
 
 PERIOD_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -512,7 +512,8 @@ def _ensure_sqlite_math(conn: Connection) -> None:
 
 
 def _session(conn: Connection) -> None:
-    """Per-transaction settings of every indicator read (call inside a transaction)."""
+    """Per-transaction settings of every indicator read (call inside a transaction, first)."""
+    lock_for_read(conn)  # before the first query: the snapshot then sees whole published months
     if conn.dialect.name == "sqlite":
         _ensure_sqlite_math(conn)
     else:

@@ -224,8 +224,10 @@ def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = F
     if copy_for_postgres and not any(f.is_error for f in findings):
         # The COPY data is built here, beside reading and validation (the read-ahead process),
         # instead of by the loader row by row.
+        # Tables published straight to core get it in the core shape (no row_no).
         for td in result.tables:
-            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.columns)
+            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.columns,
+                                 row_no=not load.publishes_direct(td.table))
             if data is not None:
                 td.pack_for_copy(data)
     return _Prepared(delivery, content, result, findings, seconds, spans, run)
@@ -246,21 +248,28 @@ def _load(engine: Engine, delivery: Delivery, tables: list[TableData], archive_p
             load.lock_for_load(conn, [td.table for td in tables], did)
             if load.is_accepted(conn, did):
                 return False, []
-            for td in sorted(tables, key=lambda td: td.table.name):
+            # Tables an in-warehouse rule reads are staged, checked, then published; the others
+            # (load.DIRECT_TABLES) go straight to core after the checks (nothing to read them).
+            staged = [td for td in tables if not load.publishes_direct(td.table)]
+            for td in sorted(staged, key=lambda td: td.table.name):
                 if td.copy_csv is not None:
                     load.stage(conn, td.table, did, (), copy_data=td.copy_csv)
                 else:
                     load.stage(conn, td.table, did, td.rows())
             found: list[Finding] = []
-            for td in tables:
+            for td in staged:
                 found.extend(validate_in_warehouse(conn, td.table, did, source=delivery.source, config=config))
             errors = [f for f in found if f.is_error]
             if errors:
                 raise _Rejected([_with_file(f, delivery.name) for f in errors])
             all_warnings = warnings + [_with_file(f, delivery.name) for f in found]
-            for td in tables:
-                load.publish(conn, td.table, did)
-                load.clear_staging(conn, td.table, did)
+            for td in sorted(tables, key=lambda td: td.table.name):  # the order lock_for_read locks in
+                if load.publishes_direct(td.table):
+                    load.publish_direct(conn, td.table, did, td.periods(), copy_data=td.copy_csv,
+                                        rows=td.rows() if td.copy_csv is None else ())
+                else:
+                    load.publish(conn, td.table, did)
+                    load.clear_staging(conn, td.table, did)
             periods = sorted({p for td in tables for p in td.periods()})
             load.record_delivery(
                 conn, delivery_id=did, source=delivery.source, file_name=delivery.name,
@@ -269,7 +278,7 @@ def _load(engine: Engine, delivery: Delivery, tables: list[TableData], archive_p
                 tables=[(td.table.name, td.sheet, len(td), td.periods()) for td in tables],
                 warnings=all_warnings,
                 report={"tables": {td.table.name: len(td) for td in tables}, "warnings": len(all_warnings)})
-    except (IntegrityError, DataError) as exc:
+    except (IntegrityError, DataError, load.NotPartitionable) as exc:
         # The suites should have caught it; the database's constraints are the last line.
         reason = str(getattr(exc, "orig", exc)).splitlines()[0]
         raise _Rejected([Finding(

@@ -9,18 +9,23 @@ Publish follows feeds.md → Keys:
   Table.replace_by set  — delete every core row whose replace_by value occurs in the delivery,
                           then insert the delivery's rows (a corrected month replaces it whole);
   Table.replace_by None — upsert by Table.key (delete the matching keys, then insert).
+DIRECT_TABLES (tax, energy, stats_enterprise) skip staging (publish_direct): on PostgreSQL a
+one-month delivery becomes the month's partition (migration 017), on SQLite the months are
+deleted and the rows inserted straight into core.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from .feeds import TABLES, Table
 from .findings import Finding
@@ -156,6 +161,143 @@ def publish(conn: Connection, table: Table, delivery_id: str) -> int:
     return res.rowcount
 
 
+# Core tables published without a staging copy: replaced by month, and no in-warehouse rule
+# reads their staged rows (validate.validate_in_warehouse has rules for registry only). On
+# PostgreSQL they are partitioned by LIST (period), one partition per month in schema
+# PARTITION_SCHEMA (migration 017); on SQLite they are plain tables.
+DIRECT_TABLES = frozenset({"tax", "energy", "stats_enterprise"})
+PARTITION_SCHEMA = "core_part"
+_MONTH = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+class NotPartitionable(ValueError):
+    """A period that names no partition (not 'YYYY-MM'): the delivery is rejected."""
+
+
+def publishes_direct(table: Table) -> bool:
+    """Whether a delivery of ``table`` goes straight to core (publish_direct), skipping stg_."""
+    return table.name in DIRECT_TABLES
+
+
+def partition_name(table: Table, period: str) -> str:
+    """The name (in PARTITION_SCHEMA) of ``table``'s partition of month ``period``: derived from a
+    validated 'YYYY-MM' only (e.g. tax_2023_12), never from other delivered text."""
+    if table.name not in DIRECT_TABLES or not isinstance(period, str) or not _MONTH.match(period):
+        raise NotPartitionable(f"no partition of {table.core} for period {period!r}")
+    return f"{table.name}_{period[:4]}_{period[5:]}"
+
+
+def _qi(conn: Connection, name: str) -> str:
+    return conn.dialect.identifier_preparer.quote_identifier(name)
+
+
+def _partition(conn: Connection, name: str) -> str:
+    return f"{_qi(conn, PARTITION_SCHEMA)}.{_qi(conn, name)}"
+
+
+def _copy_core_rows(conn: Connection, target: str, table: Table, delivery_id: str, copy_data: bytes | None,
+                    rows: Iterable[Sequence[Any]], *, freeze: bool = False) -> int:
+    """COPY (PostgreSQL) or insert (SQLite) a delivery's rows in the core shape into ``target``:
+    ``copy_data`` as built by copy_csv(..., row_no=False), else ``rows`` as TableData.rows()
+    gives them ((row_no, values...)). ``freeze``: COPY FREEZE (``target`` was created in this
+    transaction)."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        return _copy_core_rows_raw(conn, target, table, delivery_id, copy_data, rows, freeze=freeze)
+    except dbapi.Error as exc:  # the raw cursor's error, wrapped as SQLAlchemy wraps its own
+        raise DBAPIError.instance(f"COPY/INSERT {target}", None, exc, dbapi.Error) from exc
+
+
+def _copy_core_rows_raw(conn: Connection, target: str, table: Table, delivery_id: str, copy_data: bytes | None,
+                        rows: Iterable[Sequence[Any]], *, freeze: bool) -> int:
+    columns = ("delivery_id", *table.column_names)
+    if copy_data is not None and conn.dialect.name == "postgresql":
+        opts = "FORMAT csv, FREEZE" if freeze else "FORMAT csv"
+        with _dbapi(conn).cursor() as cur:
+            with cur.copy(f"COPY {target} ({', '.join(columns)}) FROM STDIN ({opts})") as copy:
+                copy.write(copy_data)
+            return cur.rowcount
+    if copy_data is not None:
+        raise ValueError("COPY data is for PostgreSQL; pass the rows")
+    return bulk_insert(conn, target, columns, ((delivery_id, *r[1:]) for r in rows),
+                       pg_types=["text", *(PG_TYPES[c.type] for c in table.columns)])
+
+
+def publish_direct(conn: Connection, table: Table, delivery_id: str, periods: Sequence[str], *,
+                   copy_data: bytes | None = None, rows: Iterable[Sequence[Any]] = ()) -> int:
+    """Publish a delivery of a DIRECT_TABLES table without staging it (feeds.md -> Keys: the
+    months it touches are replaced whole). ``periods``: the distinct months of its rows;
+    ``copy_data``: copy_csv(..., row_no=False) of the rows, else ``rows`` ((row_no, values...)).
+    Returns the rows published. A duplicate key or a row outside ``periods`` raises the
+    database's IntegrityError; any error leaves core as it was (the caller's transaction).
+
+    PostgreSQL, one month (the normal case): the rows are COPYed into a fresh table shaped like
+    the core table with a CHECK matching the partition bound, its primary key is built after the
+    COPY, the month's old partition is detached and dropped and the new table attached in its
+    place: the staged rows *are* the published rows, written once. Readers: DETACH holds ACCESS
+    EXCLUSIVE on the core table from the swap until commit (a moment: the COPY and the index
+    build come before it); a reader holding the table (lock_for_read) makes the swap wait, and
+    the swap makes new readers wait, so a snapshot never sees a month without its rows.
+    Several months: those months are deleted, missing partitions created, and the rows COPYed
+    through the parent (PostgreSQL routes them). SQLite: the months are deleted and the rows
+    inserted straight into core."""
+    if not publishes_direct(table):
+        raise ValueError(f"{table.core} is published through staging")
+    periods = sorted(set(periods))
+    if conn.dialect.name != "postgresql":
+        if periods:
+            conn.execute(text(f"DELETE FROM {table.core} WHERE period IN :vals").bindparams(
+                bindparam("vals", expanding=True)), {"vals": periods})
+        return _copy_core_rows(conn, table.core, table, delivery_id, copy_data, rows)
+    names = [partition_name(table, p) for p in periods]  # validates every period
+    if len(periods) == 1:
+        return _swap_partition(conn, table, delivery_id, periods[0], names[0], copy_data, rows)
+    if periods:
+        conn.execute(text(f"DELETE FROM {table.core} WHERE period IN :vals").bindparams(
+            bindparam("vals", expanding=True)), {"vals": periods})
+    for p, name in zip(periods, names):
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {_partition(conn, name)} PARTITION OF {table.core} "
+                          f"FOR VALUES IN ('{p}')"))  # p matched _MONTH: no quote in it
+    return _copy_core_rows(conn, table.core, table, delivery_id, copy_data, rows)
+
+
+def _swap_partition(conn: Connection, table: Table, delivery_id: str, period: str, name: str,
+                    copy_data: bytes | None, rows: Iterable[Sequence[Any]]) -> int:
+    new = f"{name}__new"  # loads of one table take turns (lock_for_load): one at a time
+    target = _partition(conn, new)
+    # The bound's CHECK lets ATTACH skip its scan of the rows (the constraint implies the bound).
+    conn.execute(text(f"CREATE TABLE {target} (LIKE {table.core} INCLUDING DEFAULTS, "
+                      f"CONSTRAINT {_qi(conn, name + '_period')} CHECK (period = '{period}'))"))
+    n = _copy_core_rows(conn, target, table, delivery_id, copy_data, rows, freeze=True)
+    conn.execute(text(f"ALTER TABLE {target} ADD CONSTRAINT {_qi(conn, new + '_pkey')} "
+                      f"PRIMARY KEY ({', '.join(table.key)})"))
+    old = conn.execute(text(
+        "SELECT 1 FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace "
+        "WHERE s.nspname = :s AND c.relname = :n"), {"s": PARTITION_SCHEMA, "n": name}).first()
+    # Rows of the month a plain INSERT put in the default partition are replaced too (and must
+    # go before ATTACH, which checks the default partition holds none of the month).
+    conn.execute(text(f"DELETE FROM {_partition(conn, table.name + '_default')} WHERE period = :p"), {"p": period})
+    if old is not None:
+        conn.execute(text(f"ALTER TABLE {table.core} DETACH PARTITION {_partition(conn, name)}"))
+        conn.execute(text(f"DROP TABLE {_partition(conn, name)}"))
+    conn.execute(text(f"ALTER TABLE {table.core} ATTACH PARTITION {target} FOR VALUES IN ('{period}')"))
+    conn.execute(text(f"ALTER TABLE {target} RENAME TO {_qi(conn, name)}"))
+    conn.execute(text(f"ALTER INDEX {_partition(conn, new + '_pkey')} RENAME TO {_qi(conn, name + '_pkey')}"))
+    return n
+
+
+def lock_for_read(conn: Connection) -> None:
+    """PostgreSQL: take ACCESS SHARE on the partitioned core tables at the start of a
+    REPEATABLE READ transaction, before its first query. A month published by a partition
+    swap (publish_direct) is a new table whose rows no older snapshot sees: holding the tables
+    makes a swap wait until the reader is done, and a reader that comes during a swap waits
+    for its commit and then takes its snapshot. SQLite: nothing (one writer, snapshot reads)."""
+    if conn.dialect.name != "postgresql":
+        return
+    names = ", ".join(TABLES[n].core for n in sorted(DIRECT_TABLES))
+    conn.execute(text(f"LOCK TABLE {names} IN ACCESS SHARE MODE"))
+
+
 def analyze(engine: Engine, table_names: Iterable[str]) -> None:
     """PostgreSQL: refresh planner statistics of the given tables after a batch of deliveries (the
     indicator queries run right after; autovacuum would get there, but later). No-op on SQLite."""
@@ -264,6 +406,7 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
     return out
 
 
-__all__ = ["TABLES", "accepted_ids", "analyze", "bulk_insert", "clear_staging", "copy_csv", "is_accepted",
-           "lock_for_load", "publish", "record_delivery",
+__all__ = ["DIRECT_TABLES", "PARTITION_SCHEMA", "TABLES", "NotPartitionable", "accepted_ids", "analyze",
+           "bulk_insert", "clear_staging", "copy_csv", "is_accepted", "lock_for_load", "lock_for_read",
+           "partition_name", "publish", "publish_direct", "publishes_direct", "record_delivery",
            "snapshot", "stage"]
