@@ -455,13 +455,9 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
                 return None
             try:
                 if prefetch == "process":
-                    future = pool.submit(_prepare, d, config, pg)
-                    # Prepared deliveries come back holding GX result objects: unpickling the
-                    # first one would import GX here (~4–5 s) only after the worker has imported
-                    # it and validated. Import it now, while the worker does that (the delivery
-                    # loading meanwhile, if any, is a duplicate); later calls find it imported.
-                    import great_expectations  # noqa: F401
-                    return future
+                    # The results come back as findings and JSON (validate.CollectedResult):
+                    # this process never imports GX for them.
+                    return pool.submit(_prepare, d, config, pg)
                 return pool.submit(contextvars.copy_context().run, _prepare, d, config, pg)
             except Exception:  # noqa: BLE001 - a broken pool: the plain path reads it in turn
                 log.exception("%s/%s: cannot read ahead; it is read in turn", d.source, d.name)
