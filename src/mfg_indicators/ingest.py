@@ -486,7 +486,7 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
             if progress is not None:
                 progress(outcome)
     # fresh planner statistics for what was published (the indicator queries come next)
-    load.analyze(engine, [TABLES[t].core for o in report.accepted for t in o.tables])
+    load.analyze(engine, [(t, o.periods) for o in report.accepted for t in o.tables])
     return report
 
 

@@ -298,20 +298,42 @@ def lock_for_read(conn: Connection) -> None:
     conn.execute(text(f"LOCK TABLE {names} IN ACCESS SHARE MODE"))
 
 
-def analyze(engine: Engine, table_names: Iterable[str]) -> None:
-    """PostgreSQL: refresh planner statistics of the given tables after a batch of deliveries (the
-    indicator queries run right after; autovacuum would get there, but later). No-op on SQLite."""
-    names = list(dict.fromkeys(table_names))
-    if not names or engine.dialect.name != "postgresql":
+def analyze(engine: Engine, published: Iterable[tuple[str, Iterable[str]]]) -> None:
+    """PostgreSQL: refresh planner statistics after a batch of deliveries (the indicator queries
+    run right after; autovacuum would get there, but later). ``published``: (table name, periods)
+    per accepted delivery. A partitioned table (DIRECT_TABLES) gets its new months' partitions
+    analysed; its parent only while it has no statistics of its own yet, because ANALYZE of a
+    partitioned table on PostgreSQL 15 re-reads every partition (a year of months each time).
+    Other tables are analysed whole. No-op on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return
+    targets: dict[str, set[str]] = {}
+    for name, periods in published:
+        if name not in TABLES:
+            raise ValueError(f"not a warehouse table: {name!r}")
+        targets.setdefault(name, set()).update(periods)
+    if not targets:
         return
     with engine.begin() as conn:
-        for name in names:
-            if name not in _KNOWN_TABLES:
-                raise ValueError(f"not a warehouse table: {name!r}")
-            conn.execute(text(f"ANALYZE {name}"))
+        for name in sorted(targets):
+            t = TABLES[name]
+            if not publishes_direct(t):
+                conn.execute(text(f"ANALYZE {t.core}"))
+                continue
+            for period in sorted(targets[name]):
+                try:
+                    part = partition_name(t, period)
+                except NotPartitionable:
+                    continue
+                qualified = _partition(conn, part)
+                if conn.execute(text("SELECT to_regclass(:n)"), {"n": qualified}).scalar() is not None:
+                    conn.execute(text(f"ANALYZE {qualified}"))
+            has_stats = conn.execute(text(
+                "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = :t AND inherited"
+                " LIMIT 1"), {"t": t.core}).first()
+            if has_stats is None:
+                conn.execute(text(f"ANALYZE {t.core}"))
 
-
-_KNOWN_TABLES = {n for t in TABLES.values() for n in (t.core, t.stg)}
 
 
 def clear_staging(conn: Connection, table: Table, delivery_id: str) -> None:
