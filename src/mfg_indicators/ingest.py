@@ -225,7 +225,7 @@ def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = F
         # The COPY data is built here, beside reading and validation (the read-ahead process),
         # instead of by the loader row by row.
         for td in result.tables:
-            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.columns)
+            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.arrays)
             if data is not None:
                 td.pack_for_copy(data)
     return _Prepared(delivery, content, result, findings, seconds, spans, run)
