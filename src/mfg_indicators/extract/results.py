@@ -59,10 +59,10 @@ class TableData:
     table: Table
     sheet: str | None
     header_row: int
-    row_numbers: list[int] = field(default_factory=list)
-    arrays: dict[str, Any] = field(default_factory=dict)
+    row_numbers: list[int] = field(default_factory=list, repr=False)
+    arrays: dict[str, Any] = field(default_factory=dict, repr=False)
     # Set by pack_for_copy: the rows as PostgreSQL COPY data (the arrays are then gone).
-    copy_csv: bytes | None = None
+    copy_csv: bytes | None = field(default=None, repr=False)
     _periods: list[str] | None = None
 
     @classmethod
