@@ -201,3 +201,13 @@ def test_copy_csv_refuses_an_array_that_does_not_fit():
     assert load.copy_csv(table, "d" * 64, [2], cols) is None
     cols["roster_year"] = pa.array([2023], pa.int64())
     assert load.copy_csv(table, "d" * 64, [2], cols).startswith(b'"' + b"d" * 64 + b'",2,')
+
+
+def test_the_byte_table_of_non_ascii_whitespace_is_what_str_strip_removes():
+    from mfg_indicators.extract import csv_reader
+
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace() and chr(i) not in " \t\n\r"]
+    table = csv_reader._NON_ASCII_SPACE_UTF8
+    assert sorted(s for seqs in table.values() for s in seqs) == sorted(c.encode("utf-8") for c in spaces)
+    assert all(s.startswith(lead) for lead, seqs in table.items() for s in seqs)
+    assert all(csv_reader._NON_ASCII_SPACE.fullmatch(c) for c in spaces)
