@@ -226,7 +226,7 @@ def _prepare(delivery: Delivery, config: PlanConfig, copy_for_postgres: bool = F
         # instead of by the loader row by row.
         # Tables published straight to core get it in the core shape (no row_no).
         for td in result.tables:
-            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.columns,
+            data = load.copy_csv(td.table, delivery.sha256, td.row_numbers, td.arrays,
                                  row_no=not load.publishes_direct(td.table))
             if data is not None:
                 td.pack_for_copy(data)

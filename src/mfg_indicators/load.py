@@ -95,24 +95,30 @@ _ARROW_TYPES = {"text": "string", "uscc": "string", "code": "string", "month": "
 
 
 def copy_csv(table: Table, delivery_id: str, row_numbers: Sequence[int],
-             columns: dict[str, list[Any]], *, row_no: bool = True) -> bytes | None:
+             columns: dict[str, Any], *, row_no: bool = True) -> bytes | None:
     """The rows of one table of a delivery as PostgreSQL ``COPY … (FORMAT csv)`` data for its stg_
     table (delivery_id, row_no, then Table.column_names; ``row_no=False``: without row_no, the
-    shape of a core table's rows), written by pyarrow's CSV writer. Built
-    in the read-ahead process, so the loader only sends bytes. NULL is an empty unquoted field;
-    strings are always quoted (an empty string would stay one; hostile text stays verbatim);
-    doubles are written in shortest round-trip form. None when a value does not fit its column's
-    type (the loader then sends the rows themselves and the database reports it)."""
+    shape of a core table's rows), written by pyarrow's CSV writer. ``columns``: by column name,
+    an Arrow array (TableData.arrays: written from its buffers, cast to the column's COPY type) or
+    a list of Python values. Built in the read-ahead process, so the loader only sends bytes. NULL
+    is an empty unquoted field; strings are always quoted (an empty string would stay one; hostile
+    text stays verbatim); doubles are written in shortest round-trip form. None when a value does
+    not fit its column's type (the loader then sends the rows themselves and the database reports it)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
+    n = len(row_numbers)
     try:
-        arrays = [pa.array([delivery_id] * len(row_numbers), pa.string())]
+        arrays = [pa.repeat(pa.scalar(delivery_id, pa.string()), n)]
         if row_no:
             arrays.append(pa.array(row_numbers, pa.int32()))
         for col in table.columns:
-            arrays.append(pa.array(columns[col.name], getattr(pa, _ARROW_TYPES[col.type])()))
-    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError, TypeError):
+            values, typ = columns[col.name], getattr(pa, _ARROW_TYPES[col.type])()
+            if isinstance(values, (pa.Array, pa.ChunkedArray)):
+                arrays.append(values if values.type == typ else values.cast(typ))  # safe: overflow raises
+            else:
+                arrays.append(pa.array(values, typ))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OverflowError, TypeError):
         return None
     names = ["delivery_id", *(["row_no"] if row_no else []), *table.column_names]
     out = pa.BufferOutputStream()

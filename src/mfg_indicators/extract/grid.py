@@ -113,12 +113,11 @@ def _table_of_grid(rows: Iterable[tuple[int, list[Any]]], source: str, sheet: st
         raw = cells[uscc_pos] if uscc_pos is not None and uscc_pos < len(cells) else None
         return None if _is_empty(raw) else _text(raw)
 
-    data = TableData(table=table, sheet=sheet, header_row=header_row_no)
+    row_numbers: list[int] = []
     # Column by column within each chunk, with a converter per column (fast paths, memoised for
     # repeating values; one converter for the whole grid, so the memo spans the chunks).
     convs = {col.name: converter(col) for col in table.columns}
-    for col in table.columns:
-        data.columns[col.name] = []
+    columns: dict[str, list[Any]] = {col.name: [] for col in table.columns}
     rest = itertools.chain(head[header_at + 1:], it)
     while batch := list(itertools.islice(rest, GRID_CHUNK_ROWS)):
         data_rows = [(row_no, cells) for row_no, cells in batch if not _blank(cells)]
@@ -133,10 +132,10 @@ def _table_of_grid(rows: Iterable[tuple[int, list[Any]]], source: str, sheet: st
                 fs.add("unlabelled_column", "本行的单元格多于表头列数", "row has more cells than the header",
                        table=table.name, sheet=sheet, row=row_no, column=f"第{width + 1}列")
                 bad = True
-        data.row_numbers.extend(row_no for row_no, _ in data_rows)
+        row_numbers.extend(row_no for row_no, _ in data_rows)
         for col in table.columns:
             pos = positions.get(col.name)
-            out = data.columns[col.name]
+            out = columns[col.name]
             if pos is None:
                 out.extend([None] * len(data_rows))
                 continue
@@ -150,11 +149,13 @@ def _table_of_grid(rows: Iterable[tuple[int, list[Any]]], source: str, sheet: st
                            table=table.name, sheet=sheet, row=row_no, column=col.header, uscc=uscc_hint(cells))
                     bad = True
                     append(None)
-    if not data.row_numbers:
+    if not row_numbers:
         fs.add("empty_file", f"{where}只有表头，没有数据行", f"{table.name}: header only, no data rows",
                table=table.name, sheet=sheet, row=header_row_no)
         return None
-    return None if bad else data
+    if bad:
+        return None
+    return TableData.of_lists(table, sheet, header_row_no, row_numbers, columns)
 
 
 class _LimitReached(Exception):

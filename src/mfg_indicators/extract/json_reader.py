@@ -114,9 +114,11 @@ def _read_json(content: bytes, source: str, fs: _Findings, limits: ReadLimits = 
             by_table.setdefault(td.table.name, []).append(td)
     for parts in by_table.values():
         merged = parts[0]
-        for p in parts[1:]:
-            merged.row_numbers.extend(p.row_numbers)
-            for n in merged.columns:
-                merged.columns[n].extend(p.columns[n])
+        if len(parts) > 1:
+            import pyarrow as pa
+
+            for p in parts[1:]:
+                merged.row_numbers.extend(p.row_numbers)
+            merged.arrays = {n: pa.concat_arrays([p.arrays[n] for p in parts]) for n in merged.arrays}
         tables.append(merged)
     return tables

@@ -1,6 +1,11 @@
 """What reading a delivery gives: its tables (TableData) and findings (ReadResult), and the
 collector of one file's findings (_Findings), which caps repeats of one kind.
 
+A table's values are held as one Arrow array per warehouse column (``TableData.arrays``), typed
+by the feed contract: text/uscc/code/month -> string, number -> float64, int/yesno -> int64,
+date -> date32 (null = not reported). ``TableData.columns`` shows the same values as Python
+lists (str, float, int, datetime.date or None), built when asked for.
+
 The DataFrame handed to validate (``TableData.frame()``) has the warehouse column names plus
 ``_row``. dtypes: number -> float64 (NaN = not reported); int/yesno -> pandas "Int64" (<NA>);
 text/uscc/code/month -> object (str or None); date -> object (datetime.date or None).
@@ -8,6 +13,7 @@ text/uscc/code/month -> object (str or None); date -> object (datetime.date or N
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
@@ -17,29 +23,71 @@ from .cells import _printable
 
 MAX_ERRORS_PER_KIND = 20  # per (table, column, rule): more are summarised in one finding
 
+# feeds column type -> the Arrow type of its array in TableData.arrays
+ARROW_TYPES = {"text": "string", "uscc": "string", "code": "string", "month": "string", "number": "float64",
+               "int": "int64", "yesno": "int64", "date": "date32"}
+
+
+def arrow_type(column_type: str):
+    import pyarrow as pa
+
+    return getattr(pa, ARROW_TYPES[column_type])()
+
+
+class ColumnValues(Mapping):
+    """A table's columns as Python lists (a read-only view of TableData.arrays; each list is
+    built when asked for, so a caller wanting every value of a large table should use the arrays)."""
+
+    def __init__(self, arrays: dict[str, Any]):
+        self._arrays = arrays
+
+    def __getitem__(self, name: str) -> list[Any]:
+        return self._arrays[name].to_pylist()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
 
 @dataclass
 class TableData:
-    """One table read from a delivery: coerced values by warehouse column, plus file row numbers."""
+    """One table read from a delivery: typed values by warehouse column (Arrow arrays), plus file
+    row numbers."""
 
     table: Table
     sheet: str | None
     header_row: int
-    row_numbers: list[int] = field(default_factory=list)
-    columns: dict[str, list[Any]] = field(default_factory=dict)
-    # Set by pack_for_copy: the rows as PostgreSQL COPY data (the per-cell columns are then gone).
-    copy_csv: bytes | None = None
+    row_numbers: list[int] = field(default_factory=list, repr=False)
+    arrays: dict[str, Any] = field(default_factory=dict, repr=False)
+    # Set by pack_for_copy: the rows as PostgreSQL COPY data (the arrays are then gone).
+    copy_csv: bytes | None = field(default=None, repr=False)
     _periods: list[str] | None = None
+
+    @classmethod
+    def of_lists(cls, table: Table, sheet: str | None, header_row: int, row_numbers: list[int],
+                 columns: Mapping[str, list[Any]]) -> "TableData":
+        """A table from Python values by column (as cells.coerce gives them)."""
+        import pyarrow as pa
+
+        arrays = {c.name: pa.array(columns[c.name], arrow_type(c.type)) for c in table.columns}
+        return cls(table=table, sheet=sheet, header_row=header_row, row_numbers=row_numbers, arrays=arrays)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
 
+    @property
+    def columns(self) -> ColumnValues:
+        """The values as Python lists by column (see ColumnValues)."""
+        return ColumnValues(self.arrays)
+
     def pack_for_copy(self, copy_csv: bytes) -> None:
         """Keep the rows only as ``copy_csv`` (load.copy_csv of this table): a read-ahead process
-        then hands the loader a few bytes objects instead of a Python object per cell."""
+        then hands the loader one bytes object per table."""
         self._periods = self.periods()
         self.copy_csv = copy_csv
-        self.columns = {}
+        self.arrays = {}
 
     def rows(self) -> Iterator[tuple]:
         """(row_no, value, value, ...) in Table.column_names order."""
@@ -50,14 +98,17 @@ class TableData:
         if self._periods is not None:
             return list(self._periods)
         t = self.table
+        name = t.period_column or t.replace_by
+        if not name:
+            return []
+        import pyarrow.compute as pc
+
+        distinct = pc.unique(self.arrays[name].drop_null()).to_pylist()
         if t.period_column:
-            vals = self.columns[t.period_column]
             if t.column(t.period_column).type == "date":
-                return sorted({v.strftime("%Y-%m") for v in vals if v is not None})
-            return sorted({v for v in vals if v is not None})
-        if t.replace_by:
-            return sorted({str(v) for v in self.columns[t.replace_by] if v is not None})
-        return []
+                return sorted({v.strftime("%Y-%m") for v in distinct})
+            return sorted(distinct)
+        return sorted(str(v) for v in distinct)
 
     def frame(self):
         """The DataFrame validate.validate_frame reads (see module docstring for dtypes)."""
@@ -66,13 +117,15 @@ class TableData:
 
         data: dict[str, Any] = {}
         for col in self.table.columns:
-            vals = self.columns[col.name]
+            arr = self.arrays[col.name]
             if col.type == "number":
-                data[col.name] = np.array([np.nan if v is None else v for v in vals], dtype="float64")
+                data[col.name] = arr.to_numpy(zero_copy_only=False)  # nulls -> NaN
             elif col.type in ("int", "yesno"):
-                data[col.name] = pd.array(vals, dtype="Int64")
+                data[col.name] = pd.Int64Dtype().__from_arrow__(arr)
+            elif col.type == "date":
+                data[col.name] = pd.Series(arr.to_pandas(date_as_object=True), dtype=object)
             else:
-                data[col.name] = pd.Series(vals, dtype=object)
+                data[col.name] = pd.Series(arr.to_numpy(zero_copy_only=False), dtype=object)
         data["_row"] = np.array(self.row_numbers, dtype="int64")
         return pd.DataFrame(data)
 
