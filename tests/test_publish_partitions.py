@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
@@ -32,12 +33,19 @@ def _td(period_of_row: list[str], *, did: str, first: int = 0, pack: bool = Fals
     cols = {"uscc": [uscc(first + i) for i in range(n)], "name": [f"企业{first + i}" for i in range(n)],
             "period": list(period_of_row), "vat": [1.0 + i for i in range(n)], "cit": [2.0] * n,
             "other_tax": [None] * n, "total_tax": [3.0 + i for i in range(n)]}
-    td = TableData(TAX, None, 1, list(range(2, n + 2)), cols)
+    td = TableData.of_lists(TAX, None, 1, list(range(2, n + 2)), cols)
     if pack:
         data = load.copy_csv(TAX, did, td.row_numbers, td.columns, row_no=False)
         assert data is not None
         td.pack_for_copy(data)
     return td
+
+
+def _same_uscc(td: TableData, i: int, j: int) -> None:
+    """Row i gets row j's USCC (a duplicate key inside the delivery)."""
+    usccs = td.columns["uscc"]
+    usccs[i] = usccs[j]
+    td.arrays["uscc"] = pa.array(usccs, pa.string())
 
 
 def _publish(engine, td: TableData, did: str) -> int:
@@ -107,7 +115,7 @@ def test_a_duplicate_key_changes_nothing(engine, pack):
     before = _tax(engine)
     parts = _partitions(engine) if engine.dialect.name == "postgresql" else None
     dup = _td(["2023-01"] * 3, did=b, pack=False)
-    dup.columns["uscc"][2] = dup.columns["uscc"][0]
+    _same_uscc(dup, 2, 0)
     if pack:
         if engine.dialect.name != "postgresql":
             pytest.skip("COPY data is built for PostgreSQL only")
@@ -154,7 +162,7 @@ def test_a_duplicate_in_a_delivery_rejects_it_with_load_constraint(engine, tmp_p
     _publish(engine, _td(["2023-01"] * 2, did=a, pack=engine.dialect.name == "postgresql"), a)
     before = load.snapshot(engine)
     dup = _td(["2023-01"] * 2, did=b)
-    dup.columns["uscc"][1] = dup.columns["uscc"][0]
+    _same_uscc(dup, 1, 0)
     if engine.dialect.name == "postgresql":
         dup.pack_for_copy(load.copy_csv(TAX, b, dup.row_numbers, dup.columns, row_no=False))
     f = tmp_path / "2023年1月税收.csv"
