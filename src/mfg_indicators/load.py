@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,8 @@ from sqlalchemy.exc import DBAPIError
 
 from .feeds import TABLES, Table
 from .findings import Finding
+
+log = logging.getLogger("mfg_indicators.load")
 
 SQLITE_BATCH = 10_000
 
@@ -320,26 +323,32 @@ def analyze(engine: Engine, published: Iterable[tuple[str, Iterable[str]]]) -> N
         targets.setdefault(name, set()).update(periods)
     if not targets:
         return
-    with engine.begin() as conn:
+    # One ANALYZE per statement outside a transaction: each holds its table's lock only while it
+    # runs (two runs analysing partitions and their parent in one transaction each deadlocked).
+    # Statistics are a refresh, not part of the load: a failure is logged, the deliveries stay.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in sorted(targets):
             t = TABLES[name]
+            statements = []
             if not publishes_direct(t):
-                conn.execute(text(f"ANALYZE {t.core}"))
-                continue
-            for period in sorted(targets[name]):
+                statements.append(f"ANALYZE {t.core}")
+            else:
+                for period in sorted(targets[name]):
+                    try:
+                        qualified = _partition(conn, partition_name(t, period))
+                    except NotPartitionable:
+                        continue
+                    if conn.execute(text("SELECT to_regclass(:n)"), {"n": qualified}).scalar() is not None:
+                        statements.append(f"ANALYZE {qualified}")
+                if conn.execute(text(
+                        "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = :t"
+                        " AND inherited LIMIT 1"), {"t": t.core}).first() is None:
+                    statements.append(f"ANALYZE {t.core}")
+            for statement in statements:
                 try:
-                    part = partition_name(t, period)
-                except NotPartitionable:
-                    continue
-                qualified = _partition(conn, part)
-                if conn.execute(text("SELECT to_regclass(:n)"), {"n": qualified}).scalar() is not None:
-                    conn.execute(text(f"ANALYZE {qualified}"))
-            has_stats = conn.execute(text(
-                "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = :t AND inherited"
-                " LIMIT 1"), {"t": t.core}).first()
-            if has_stats is None:
-                conn.execute(text(f"ANALYZE {t.core}"))
-
+                    conn.execute(text(statement))
+                except DBAPIError:
+                    log.warning("%s failed; the planner keeps the earlier statistics", statement, exc_info=True)
 
 
 def clear_staging(conn: Connection, table: Table, delivery_id: str) -> None:

@@ -90,6 +90,7 @@ def run_month(*, period: str, inbox: Path, warehouse_url: str | None, out_dir: P
 
     with log.stage("migrate warehouse"):
         engine = connect(warehouse_url)
+    docs = None  # the Data Docs side process, once started
     try:
         with log.stage("extract · validate · load") as st:
             # The CLI leaves the user's inbox as it found it: a rejected file is copied to
