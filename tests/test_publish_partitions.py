@@ -176,6 +176,35 @@ def test_a_duplicate_in_a_delivery_rejects_it_with_load_constraint(engine, tmp_p
     assert load.snapshot(engine) == before
 
 
+def _null_frac(engine, table: str, schema: str, column: str = "name") -> float | None:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT null_frac FROM pg_stats WHERE schemaname = :s AND tablename = :t"
+                                 " AND attname = :c"), {"s": schema, "t": table, "c": column}).scalar()
+
+
+def test_analyze_reads_the_new_months_not_the_year(pg_server):
+    """After a batch, the new months' partitions get statistics; a month already analysed is not
+    read again (its statistics stay as they were), nor the parent once it has its own."""
+    engine = connect(pg_server("analyze"))
+    try:
+        for i, month in enumerate(("2023-01", "2023-02")):
+            did = str(i) * 64
+            _publish(engine, _td([month] * 20, did=did, pack=True), did)
+        load.analyze(engine, [("tax", ["2023-01", "2023-02"])])
+        assert _null_frac(engine, "tax_2023_01", load.PARTITION_SCHEMA) == 0.0
+        assert _null_frac(engine, "core_tax", "public") == 0.0  # the parent had none: analysed
+        with engine.begin() as conn:  # what a re-read of January or the parent would notice
+            conn.execute(text("UPDATE core_tax SET name = NULL WHERE period IN ('2023-01', '2023-02')"))
+        _publish(engine, _td(["2023-03"] * 20, did="3" * 64, pack=True), "3" * 64)
+        assert _null_frac(engine, "tax_2023_03", load.PARTITION_SCHEMA) is None  # not analysed yet
+        load.analyze(engine, [("tax", ["2023-03"])])
+        assert _null_frac(engine, "tax_2023_03", load.PARTITION_SCHEMA) == 0.0
+        assert _null_frac(engine, "tax_2023_01", load.PARTITION_SCHEMA) == 0.0  # not read again
+        assert _null_frac(engine, "core_tax", "public") == 0.0
+    finally:
+        engine.dispose()
+
+
 def test_a_reader_holding_the_tables_sees_its_months_whole(pg_server):
     """A REPEATABLE READ reader that locked the tables first (load.lock_for_read, as compute
     does) sees the month it began with, while a swap of that month waits for it to finish."""
