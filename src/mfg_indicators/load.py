@@ -332,6 +332,10 @@ def analyze(engine: Engine, published: Iterable[tuple[str, Iterable[str]]]) -> N
             statements = []
             if not publishes_direct(t):
                 statements.append(f"ANALYZE {t.core}")
+            elif conn.execute(text(
+                    "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = :t"
+                    " AND inherited LIMIT 1"), {"t": t.core}).first() is None:
+                statements.append(f"ANALYZE {t.core}")  # the parent and, with it, every partition
             else:
                 for period in sorted(targets[name]):
                     try:
@@ -340,10 +344,6 @@ def analyze(engine: Engine, published: Iterable[tuple[str, Iterable[str]]]) -> N
                         continue
                     if conn.execute(text("SELECT to_regclass(:n)"), {"n": qualified}).scalar() is not None:
                         statements.append(f"ANALYZE {qualified}")
-                if conn.execute(text(
-                        "SELECT 1 FROM pg_stats WHERE schemaname = current_schema() AND tablename = :t"
-                        " AND inherited LIMIT 1"), {"t": t.core}).first() is None:
-                    statements.append(f"ANALYZE {t.core}")
             for statement in statements:
                 try:
                     conn.execute(text(statement))
