@@ -539,11 +539,11 @@ run after all of them.
 | change | where | measured on its own (old → new) |
 |---|---|---|
 | core_tax / core_energy / core_stats_enterprise partitioned by month (017); a one-month delivery is COPYed once into a fresh table, its key built after the COPY, a CHECK matching the bound, swapped in with ATTACH PARTITION (the replaced month detached and dropped in the same transaction); no staging copy for these tables on either dialect | `load.publish_direct` | load stage, year, PG 62–75 s → 32–35 s (contended); tax month 2.1–2.4 s → 1.0–1.2 s; SQLite year 91 s → 31 s. Of a tax month now ~0.4 s COPY, ~0.3 s key build, the swap milliseconds |
-| ANALYZE after a batch: the new months' partitions only (the parent while it has no statistics): ANALYZE of a partitioned parent re-reads every partition on PostgreSQL 15 | `load.analyze` | +6 s per ingest with the parent analysed → the partitions' own cost |
+| ANALYZE after a batch: the new months' partitions only (the parent while it has no statistics): ANALYZE of a partitioned parent re-reads every partition on PostgreSQL 15 | `load.analyze` | +6 s per ingest with the parent analysed after every batch; the first batch analyses the parent once, not its partitions and then the parent again: process a 35.1 s → 30.5 s between the last two bench runs |
 | Reader: values as Arrow arrays typed by pyarrow.compute; a plain UTF-8 CSV goes to pyarrow without decoding the text in Python; COPY data written from the arrays; pickling to the loader from buffers | `extract/`, `load.copy_csv` | read stage, year 6.2–6.6 s → 2.3–2.4 s CPU; tax file 0.22 s → 0.06 s; read + frame + COPY data + pickle, year 14–16 s → 6.7 s |
 | GX: the suite in BASIC, only failing expectations again in COMPLETE; string columns as Arrow strings; `Expectation.configuration` built once per validation; results as JSON (the loader's process never imports GX) | `validate.py`, `gx_support.py` | validate, year (one process) 19–23 s → 11–14 s; a suite where every rule fails everywhere 31 s → 36 s (the second pass) |
 | GX's SQL execution engine on the staged table, instead of pandas (spike, not adopted) | — | tax suite's ten built-in expectations 2.0–2.4 s on PostgreSQL vs 0.2–0.7 s in pandas; our nine custom ones have no SQL implementation |
-| Warning rules: one statement per table over every month pair of the report (was one per month and column: 46 statements); delivered months by index probes; the rules in one transaction with compute's settings (work_mem, no JIT) | `rules.py`, `include/sql/rules/` | compute + document 2023-12, PG 22 s → 15 s (contended; 9.0 s → 6.5 s in the bench runs); SQLite 150 s → 76–95 s |
+| Warning rules: one statement per table over every month pair of the report (was one per month and column: 46 statements); delivered months by index probes; the rules in one transaction with compute's settings (work_mem, no JIT) | `rules.py`, `include/sql/rules/` | compute + document 2023-12, PG 22 s → 15 s (contended; 9.0 s → 6.5–8.3 s in the last two bench runs); SQLite 150 s → 76–95 s |
 | Data Docs written by a side process while the month is computed and rendered | `pipeline.run_month` | the stage's ~0.5 s plus the GX import the parent no longer pays leave the month's path |
 | Set-up installs Liberation Serif (Times New Roman's metrics) for LibreOffice | `scripts/ensure-system-packages.sh` | correctness of the office layout test, not speed |
 
@@ -554,25 +554,29 @@ run after all of them.
   ~0.06 s to read, ~0.26 s of GX and ~0.55 s to load (COPY plus key build); GX's own fixed
   cost per suite (0.155 s for tax before this round: the metric graph it builds for every
   expectation; less now, not measured apart) is paid 73 times,
-  and compute (6.5 s, mostly the warning rules' self-joins of 1.8 M-row tables per month pair)
-  and render (3.3 s) come on top of a year whose rows are already in. The process that ingests
+  and compute (6.5–8.3 s in the last two runs, mostly the warning rules' self-joins of 1.8 M-row
+  tables per month pair) and render (3.3–4.1 s) come on top of a year whose rows are already in. The process that ingests
   months 1–11 takes longer than either side's sum (loader ~14 s, read-ahead ~22 s): the one-
   ahead pipeline, the fork and GX import before the first delivery, archiving and hashing the
-  347 MB are in that difference and not yet broken down. A raw COPY checks nothing, keys
+  347 MB are in that difference and not yet broken down. A second read-ahead process (the
+  spans showed the loader waiting ~9 s for the one) was tried and not kept: months 1–11 took
+  28.8–30.2 s with one and 30.5–30.9 s with two, alternated on a quiet machine — both cores are
+  busy either way. A raw COPY checks nothing, keys
   nothing and computes nothing; with a GX suite per delivery, a primary key per month and the
   rules, this design's floor on 2 cores is several times a COPY.
 * **Load stage ≤ 2× COPY.** Publishing is now COPY + key build per month; the key build (~0.3 s
   per 150,000 rows) is the part a bare COPY does not do. Dropping the key would lose the
   duplicate check that rejects a delivery whole.
-* **Single new month < 8 s.** Three province-size deliveries (~6 s with the fork and GX import),
-  compute 6.5 s (the rules evaluate January to December on every run), render 3.3 s. What
+* **Single new month < 8 s.** Three province-size deliveries (6.0–7.5 s of ingest with the fork
+  and GX import), compute 6.5–8.3 s (the rules evaluate January to December on every run),
+  render 3.3–4.1 s. What
   would pay next: keeping each month pair's rule result keyed by the deliveries of the two
   months (a month computed once is not re-evaluated).
 * **County month < 5 s.** The demo's month is six small deliveries: ~4 s of ingest, most of it
   the GX import (~3 s) in a fresh process, and render ~3 s. Below 5 s needs the GX import off
   the path (a long-lived worker, as the Airflow workers are) or a cheaper render.
-* **Read + validate + load ≥ 5× naive `to_sql`.** 4.2× here (0.83 s against 3.45 s); the load
-  stage alone is 6.4×. GX's ~0.26 s per file is the rest.
+* **Read + validate + load ≥ 5× naive `to_sql`.** 4.2–4.6× in the last two runs (0.73–0.83 s
+  against 3.3–3.5 s); the load stage alone 6.4–7.2×. GX's ~0.26 s per file is the rest.
 
 ## Earlier rounds (issue 8), in short
 
