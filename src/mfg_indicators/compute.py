@@ -511,7 +511,7 @@ def _ensure_sqlite_math(conn: Connection) -> None:
         raw.create_function("exp", 1, lambda x: None if x is None else math.exp(x), deterministic=True)
 
 
-def _session(conn: Connection) -> None:
+def read_session(conn: Connection) -> None:
     """Per-transaction settings of every indicator read (call inside a transaction, first)."""
     lock_for_read(conn)  # before the first query: the snapshot then sees whole published months
     if conn.dialect.name == "sqlite":
@@ -534,7 +534,7 @@ def compute_indicators(engine: Engine, config: PlanConfig, period: str) -> Compu
     per_code: list[tuple[str, Finding]] = []
     with engine.connect().execution_options(**opts) as conn:
         with conn.begin():
-            _session(conn)
+            read_session(conn)
             run = _Run(conn, config, p)
             for ind in config.indicators:
                 family = FAMILIES.get(ind["method"])
@@ -644,7 +644,7 @@ def per_mu_breakdown(engine: Engine, config: PlanConfig, period: str, measure: s
     :func:`compute_indicators` stores in ``mart_per_mu``."""
     p = Period.parse(period)
     with engine.connect() as conn, conn.begin():
-        _session(conn)  # same settings as compute_indicators: same plan, same sums
+        read_session(conn)  # same settings as compute_indicators: same plan, same sums
         return _breakdown(_Run(conn, config, p), measure)
 
 

@@ -39,7 +39,7 @@ def live_warnings(engine, period: str, config: PlanConfig | None = None) -> list
     for periods of year Y up to month N (or undated); in one order on every warehouse
     (``rules.warning_sort_key``)."""
     from . import sql
-    from .compute import _session
+    from .compute import read_session
     from .config import load_config
     from .feeds import TABLES
     from .rules import WAREHOUSE_RULES, month_warnings, warning_sort_key
@@ -49,7 +49,7 @@ def live_warnings(engine, period: str, config: PlanConfig | None = None) -> list
     with engine.connect() as conn, conn.begin():
         # the computation's settings (PostgreSQL: work_mem for the rules' year-long hash joins,
         # no JIT); one transaction, so the rules read one state of the warehouse
-        _session(conn)
+        read_session(conn)
         stored = sql.query(conn, "annex/live_warnings", params, tables=list(TABLES.values()))
         computed = month_warnings(conn, config, period)
     rows = [dict(r) for r in stored] + [

@@ -370,7 +370,7 @@ def ingest_delivery(engine: Engine, delivery: Delivery, *, config: PlanConfig, a
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def _die_with_parent(parent_pid: int) -> None:
+def die_with_parent(parent_pid: int) -> None:
     """Initializer of the read-ahead process: it must not outlive the run that started it (killed
     with -9, it would otherwise keep its memory and, forked, the run's open warehouse sockets,
     whose connections then keep their locks). Linux: the kernel sends SIGKILL when the parent dies
@@ -445,7 +445,7 @@ def ingest_inbox(inbox: Path | str, engine: Engine, *, config: PlanConfig, archi
         # fork: the worker starts at once and never re-runs the caller's __main__ (spawn would)
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         pool_cm = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
-                                      initializer=_die_with_parent, initargs=(os.getpid(),))
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
     else:
         pool_cm = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mfg-prefetch")
     pg = engine.dialect.name == "postgresql"

@@ -177,14 +177,14 @@ class _DataDocsAside:
         import time
         from concurrent.futures import ProcessPoolExecutor
 
-        from .ingest import _die_with_parent
+        from .ingest import die_with_parent
         from .validate import write_data_docs
 
         t0 = time.perf_counter()
         try:
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
             pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method),
-                                       initializer=_die_with_parent, initargs=(os.getpid(),))
+                                       initializer=die_with_parent, initargs=(os.getpid(),))
             future = pool.submit(_write_docs_timed, validation, out_dir, run_name)
             return cls(future, pool, None, t0)
         except Exception:  # noqa: BLE001 - no second process here: write them in turn
